@@ -1,0 +1,367 @@
+-- SPDX-License-Identifier: GPL-2.0-only
+-- kchaos.codegen: writes the BPF C for a set of rules compiled together, with the list
+-- of programs to load and attach and a map from generated lines back to rules and
+-- frames (so a compiler error names the rule and frame it came from). Pure Lua.
+local M = {}
+
+M.RING_PAGES = 256
+
+local PRELUDE = [[
+#include <uapi/linux/ptrace.h>
+#include <linux/sched.h>
+]]
+
+-- slub_def.h (struct kmem_cache) has inline helpers over mm/slab.h's struct slab, which
+-- is not among the exported headers; these stand-ins only let it compile.
+local SLAB_STUB = [[
+struct slab {
+	unsigned long __page_flags;
+	unsigned int objects;
+};
+static inline void *slab_address(const struct slab *slab)
+{
+	return (void *)0;
+}
+#include <linux/slub_def.h>
+]]
+
+local HELPERS = [[
+static __always_inline int kc_memeq(const char *a, const char *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* STRNCMP(s, "lit", n): the first n bytes of kernel string s equal those of "lit". */
+#define STRNCMP(s, lit, n) ({ \
+	char __kc_buf[sizeof(lit)] = {}; \
+	bpf_probe_read_kernel_str(__kc_buf, sizeof(__kc_buf), (const void *)(s)); \
+	kc_memeq(__kc_buf, lit, (n) < sizeof(lit) ? (n) : sizeof(lit)); })
+/* STRCMP(s, "lit"): kernel string s equals "lit". */
+#define STRCMP(s, lit) STRNCMP(s, lit, sizeof(lit))
+]]
+
+local function cstr(s)
+	return '"' .. s:gsub('[\\"]', "\\%0") .. '"'
+end
+
+-- Emits lines and records, for each, what it belongs to.
+local function writer()
+	local w = { lines = {}, map = {} }
+	function w:add(text, tag)
+		for line in (text .. "\n"):gmatch("(.-)\n") do
+			self.lines[#self.lines + 1] = line
+			self.map[#self.lines] = tag
+		end
+	end
+	function w:fmt(tag, f, ...)
+		self:add(f:format(...), tag)
+	end
+	return w
+end
+
+local function mkdev(d)
+	return d.major * 2 ^ 20 + d.minor
+end
+
+local function site_params(r)
+	local sp = r.site_pred
+	if sp and sp.params then return sp.params end
+	return r.site.params or ""
+end
+
+local function site_arg(r, default_index)
+	-- Names the site's arguments by position, as the rule's params named them.
+	local sp = r.site_pred
+	if sp and sp.names and sp.names[default_index] then return sp.names[default_index] end
+	local names = {}
+	for part in ((r.site.params or "") .. ","):gmatch("([^,]*),") do
+		names[#names + 1] = part:match("([%a_][%w_]*)%s*$")
+	end
+	return names[default_index]
+end
+
+local function frame_groups(r)
+	-- One entry and one return program per distinct function of the chain.
+	local groups, order = {}, {}
+	for i, fr in ipairs(r.frames) do
+		if not groups[fr.func] then
+			groups[fr.func] = { func = fr.func, params = fr.params, frames = {} }
+			order[#order + 1] = groups[fr.func]
+		end
+		table.insert(groups[fr.func].frames, i)
+	end
+	return order
+end
+
+local function gen_chain(w, r, idx, progs)
+	local n = #r.frames
+	local st = ("kc_chain_r%d"):format(idx)
+	local tag = { rule = r }
+	w:fmt(tag, "struct %s_state {\n\tu32 calls[%d];\n\tu32 active[%d];\n\tu64 bits[%d];\n};",
+		st, n, n, n)
+	w:fmt(tag, "BPF_HASH(%s, u32, struct %s_state, 16384);\n", st, st)
+
+	for gi, g in ipairs(frame_groups(r)) do
+		local fn_in = ("kc_r%d_g%d_in"):format(idx, gi)
+		local fn_out = ("kc_r%d_g%d_out"):format(idx, gi)
+		local params = g.params ~= "" and (", " .. g.params) or ""
+		w:fmt(tag, "int %s(struct pt_regs *ctx%s)\n{", fn_in, params)
+		w:add("\tu32 kc_tid = (u32)bpf_get_current_pid_tgid();", tag)
+		w:fmt(tag, "\tstruct %s_state kc_zero = {}, *kc_st;", st)
+		w:add("\tu32 kc_d;\n\tint kc_ok;", tag)
+		if g.frames[1] == 1 then
+			w:fmt(tag, "\tkc_st = %s.lookup_or_try_init(&kc_tid, &kc_zero);", st)
+		else
+			w:fmt(tag, "\tkc_st = %s.lookup(&kc_tid);", st)
+		end
+		w:add("\tif (!kc_st)\n\t\treturn 0;", tag)
+		-- Deepest frame first, so a recursive chain (f > f) needs two nested calls.
+		for k = #g.frames, 1, -1 do
+			local i = g.frames[k]
+			local fr = r.frames[i]
+			local ftag = { rule = r, frame = fr.index }
+			w:fmt(ftag, "\t/* frame %d: %s */", fr.index, fr.func)
+			w:fmt(ftag, "\tkc_d = kc_st->calls[%d];\n\tkc_st->calls[%d] = kc_d + 1;", i - 1, i - 1)
+			local cond = i > 1 and ("kc_st->active[%d] > 0"):format(i - 2) or "1"
+			w:fmt(ftag, "\tkc_ok = kc_d < 64 && %s;", cond)
+			if fr.predicate then
+				w:add("\tif (kc_ok)", ftag)
+				w:add("\t\tkc_ok = !!(" .. fr.predicate .. ");", ftag)
+			end
+			w:fmt(ftag, "\tif (kc_ok) {\n\t\tkc_st->active[%d]++;\n\t\tkc_st->bits[%d] |= 1ULL << kc_d;\n\t}",
+				i - 1, i - 1)
+		end
+		w:add("\treturn 0;\n}\n", tag)
+
+		w:fmt(tag, "int %s(struct pt_regs *ctx)\n{", fn_out)
+		w:add("\tu32 kc_tid = (u32)bpf_get_current_pid_tgid();", tag)
+		w:fmt(tag, "\tstruct %s_state *kc_st = %s.lookup(&kc_tid);", st, st)
+		w:add("\tu32 kc_d;\n\tif (!kc_st)\n\t\treturn 0;", tag)
+		for _, i in ipairs(g.frames) do
+			w:fmt(tag, "\tkc_d = kc_st->calls[%d];\n\tif (kc_d > 0) {", i - 1)
+			w:fmt(tag, "\t\tkc_d--;\n\t\tkc_st->calls[%d] = kc_d;", i - 1)
+			w:fmt(tag, "\t\tif (kc_d < 64 && (kc_st->bits[%d] & (1ULL << kc_d))) {", i - 1)
+			w:fmt(tag, "\t\t\tkc_st->bits[%d] &= ~(1ULL << kc_d);", i - 1)
+			w:fmt(tag, "\t\t\tkc_st->active[%d]--;\n\t\t}\n\t}", i - 1)
+		end
+		if g.frames[1] == 1 then
+			w:fmt(tag, "\tif (kc_st->calls[0] == 0)\n\t\t%s.delete(&kc_tid);", st)
+		end
+		w:add("\treturn 0;\n}\n", tag)
+		progs[#progs + 1] = { fn = fn_in, kind = "kprobe", target = g.func, rule = r }
+		progs[#progs + 1] = { fn = fn_out, kind = "kprobe", target = g.func, ret = true, rule = r }
+	end
+end
+
+local function gen_site(w, r, idx, progs)
+	local tag = { rule = r }
+	local fn = ("kc_r%d_site"):format(idx)
+	local params = site_params(r)
+	local f = r.filters
+	w:fmt(tag, "/* rule %d%s: %s at %s */", idx, r.name and (" '" .. r.name .. "'") or "",
+		r.site.func, r.where or "?")
+	w:fmt(tag, "int %s(struct pt_regs *ctx%s)\n{", fn, params ~= "" and (", " .. params) or "")
+	w:add([[
+	u64 kc_id = bpf_get_current_pid_tgid();
+	u32 kc_tgid = kc_id >> 32, kc_tid = (u32)kc_id, kc_zero = 0;
+	u64 kc_now = bpf_ktime_get_ns(), kc_n, kc_count;
+	struct kc_global *kc_g = kc_global.lookup(&kc_zero);
+	struct kc_ctl *kc_c;
+	struct kc_stats *kc_s;
+	struct kc_event *kc_e;]], tag)
+	w:fmt(tag, "\tu32 kc_idx = %d;", idx)
+	w:add([[
+	if (!kc_g || kc_tgid == kc_g->self_tgid || kc_tgid <= 1 || kc_now > kc_g->lease)
+		return 0;
+	kc_c = kc_ctl.lookup(&kc_idx);
+	if (!kc_c || !kc_c->armed)
+		return 0;
+	if (kc_c->pid && kc_c->pid != kc_tgid)
+		return 0;
+	if (kc_c->cgroup && bpf_get_current_cgroup_id() != kc_c->cgroup)
+		return 0;]], tag)
+	if r.scope.tree then
+		w:add([[
+	if (kc_c->tree_mask) {
+		u64 *kc_m = kc_tree.lookup(&kc_tgid);
+		if (!kc_m || !(*kc_m & kc_c->tree_mask))
+			return 0;
+	}]], tag)
+	end
+	if r.scope.comm then
+		w:add("\t{\n\t\tchar kc_comm[16] = {};", tag)
+		w:add("\t\tbpf_get_current_comm(&kc_comm, sizeof(kc_comm));", tag)
+		w:fmt(tag, "\t\tif (!kc_memeq(kc_comm, %s, %d))\n\t\t\treturn 0;\n\t}", cstr(r.scope.comm),
+			#r.scope.comm + 1)
+	end
+	if #r.frames > 0 then
+		w:fmt(tag, "\tstruct kc_chain_r%d_state *kc_ch = kc_chain_r%d.lookup(&kc_tid);", idx, idx)
+		w:fmt(tag, "\tif (!kc_ch || !kc_ch->active[%d])\n\t\treturn 0;", #r.frames - 1)
+	end
+
+	local gfp = r.site.gfp and site_arg(r, r.site.kind == "slab" and 2 or 1)
+	if gfp and not r.nofail then
+		w:fmt(tag, "\tif (%s & __GFP_NOFAIL)\n\t\treturn 0;", gfp)
+	end
+	if f.gfp then
+		w:fmt(tag, "\tif ((%s & %s) != %s)\n\t\treturn 0;", gfp, f.gfp, f.gfp)
+	end
+	if f.order then
+		w:fmt(tag, "\tif (%s < %d)\n\t\treturn 0;", site_arg(r, 2), f.order)
+	end
+	if f.cache then
+		w:fmt(tag, "\tif (!STRCMP(%s->name, %s))\n\t\treturn 0;", site_arg(r, 1), cstr(f.cache))
+	end
+	if f.size then
+		w:fmt(tag, "\tif (%s->object_size != %d)\n\t\treturn 0;", site_arg(r, 1), f.size)
+	end
+	if f.device then
+		w:fmt(tag, "\tif (%s->bi_bdev->bd_dev != %d)\n\t\treturn 0;", site_arg(r, 1), mkdev(f.device))
+	end
+	if f.op then
+		w:fmt(tag, "\tif ((%s->bi_opf & REQ_OP_MASK) != %s)\n\t\treturn 0;", site_arg(r, 1),
+			f.op == "write" and "REQ_OP_WRITE" or "REQ_OP_READ")
+	end
+	if r.site_pred and r.site_pred.predicate then
+		local ftag = { rule = r, frame = r.site_pred.frame, site = true }
+		w:add("\tif (!(" .. r.site_pred.predicate .. "))", ftag)
+		w:add("\t\treturn 0;", ftag)
+	end
+	w:add([[
+	if (kc_c->not_before && kc_now < kc_c->not_before)
+		return 0;
+	if (kc_c->not_after && kc_now >= kc_c->not_after)
+		return 0;
+	kc_s = kc_stats.lookup(&kc_idx);
+	if (!kc_s)
+		return 0;
+	kc_n = __sync_fetch_and_add(&kc_s->matched, 1) + 1;
+	if (kc_c->interval > 1 && kc_n % kc_c->interval)
+		return 0;
+	if (kc_c->prob < (1ULL << 32) && (u64)bpf_get_prandom_u32() >= kc_c->prob)
+		return 0;
+	if (__sync_fetch_and_add(&kc_s->claimed, 1) >= kc_c->times) {
+		__sync_fetch_and_add(&kc_s->claimed, -1);
+		return 0;
+	}
+	kc_count = __sync_fetch_and_add(&kc_s->injected, 1) + 1;
+	kc_e = kc_events.ringbuf_reserve(sizeof(struct kc_event));
+	if (kc_e) {
+		kc_e->time = kc_now;
+		kc_e->count = kc_count;
+		kc_e->cgroup = bpf_get_current_cgroup_id();
+		kc_e->retval = kc_c->retval;
+		kc_e->pid = kc_tgid;
+		kc_e->tid = kc_tid;]], tag)
+	w:fmt(tag, "\t\tkc_e->rule = %d;", r.id or idx)
+	if r.stack then
+		w:add("\t\tkc_e->stack_id = kc_stacks.get_stackid(ctx, 0);", tag)
+	else
+		w:add("\t\tkc_e->stack_id = -1;", tag)
+	end
+	w:add([[
+		bpf_get_current_comm(&kc_e->comm, sizeof(kc_e->comm));
+		kc_events.ringbuf_submit(kc_e, 0);
+	} else {
+		__sync_fetch_and_add(&kc_s->lost, 1);
+	}
+	bpf_override_return(ctx, kc_c->retval);
+	return 0;
+}
+]], tag)
+	progs[#progs + 1] = { fn = fn, kind = "kprobe", target = r.site.func, rule = r, site = true }
+end
+
+local TREE = [[
+/*
+ * Process trees: a child inherits its parent's tree bits. The record layout is that of
+ * the sched_process_fork tracepoint, stable since 4.x.
+ */
+struct kc_fork_args {
+	u64 common;
+	char parent_comm[16];
+	s32 parent_pid;
+	char child_comm[16];
+	s32 child_pid;
+};
+
+int kc_tree_fork(struct kc_fork_args *args)
+{
+	u32 kc_parent = bpf_get_current_pid_tgid() >> 32;
+	u64 *kc_m = kc_tree.lookup(&kc_parent);
+	u32 kc_child = args->child_pid;
+	u64 kc_v;
+
+	if (kc_m) {
+		kc_v = *kc_m;
+		kc_tree.update(&kc_child, &kc_v);
+	}
+	return 0;
+}
+
+int kc_tree_exit(void *args)
+{
+	u64 kc_id = bpf_get_current_pid_tgid();
+	u32 kc_tgid = kc_id >> 32;
+
+	if ((u32)kc_id == kc_tgid)
+		kc_tree.delete(&kc_tgid);
+	return 0;
+}
+]]
+
+-- Generates the program set for `rules` (normalized, each with .id).
+-- Returns { text =, lines = map, progs = { {fn, kind, target, ret, rule} }, tree = bool }.
+function M.generate(rules)
+	local w = writer()
+	local progs = {}
+	local headers, seen = {}, {}
+	local any_tree, any_stack = false, false
+	for _, r in ipairs(rules) do
+		for _, h in ipairs(r.site.headers or {}) do
+			if not seen[h] then seen[h] = true; headers[#headers + 1] = { h = h } end
+		end
+		for _, h in ipairs(r.headers) do
+			if not seen[h] then seen[h] = true; headers[#headers + 1] = { h = h, rule = r } end
+		end
+		any_tree = any_tree or r.scope.tree ~= nil
+		any_stack = any_stack or r.stack
+	end
+
+	w:add(("/* BPF program set generated by kchaos-lua: %d rule%s */"):format(#rules,
+		#rules == 1 and "" or "s"))
+	w:add(PRELUDE)
+	for _, h in ipairs(headers) do
+		w:add(("#include <%s>"):format(h.h), h.rule and { rule = h.rule, header = h.h } or nil)
+	end
+	for _, r in ipairs(rules) do
+		if r.site.kind == "slab" then w:add(SLAB_STUB) break end
+	end
+	w:add('#include "kchaos.h"\n')
+	w:fmt(nil, "BPF_ARRAY(kc_ctl, struct kc_ctl, %d);", math.max(#rules, 1))
+	w:fmt(nil, "BPF_ARRAY(kc_stats, struct kc_stats, %d);", math.max(#rules, 1))
+	w:add("BPF_ARRAY(kc_global, struct kc_global, 1);")
+	w:fmt(nil, "BPF_RINGBUF_OUTPUT(kc_events, %d);", M.RING_PAGES)
+	if any_stack then w:add("BPF_STACK_TRACE(kc_stacks, 1024);") end
+	if any_tree then w:add("BPF_HASH(kc_tree, u32, u64, 65536);") end
+	w:add("")
+	w:add(HELPERS)
+	if any_tree then w:add(TREE) end
+	for idx, r in ipairs(rules) do
+		if #r.frames > 0 then gen_chain(w, r, idx - 1, progs) end
+		gen_site(w, r, idx - 1, progs)
+	end
+	if any_tree then
+		progs[#progs + 1] = { fn = "kc_tree_fork", kind = "tracepoint",
+			category = "sched", target = "sched_process_fork" }
+		progs[#progs + 1] = { fn = "kc_tree_exit", kind = "tracepoint",
+			category = "sched", target = "sched_process_exit" }
+	end
+	return { text = table.concat(w.lines, "\n") .. "\n", lines = w.map, progs = progs,
+		tree = any_tree, stack = any_stack }
+end
+
+return M

@@ -1,0 +1,259 @@
+-- SPDX-License-Identifier: GPL-2.0-only
+-- kchaos.main: the command line's meaning. The C host parses options into a table and
+-- calls run(opts), which returns the exit status; errors propagate to the host's handler.
+local core = require "kchaos.core"
+local util = require "kchaos.util"
+
+local M = {}
+
+local USAGE = [==[
+usage: kchaos-lua [options] [script.lua [args...]]
+
+Injects kernel faults described by Lua rules (slab, page, bio, or any function on the
+kernel's error-injection list), scoped to processes, and reports every injection.
+
+options:
+  -e CHUNK          run the Lua CHUNK (may be repeated; runs before the script)
+  -i                interactive prompt after the script
+  -l [GLOB]         list injectable functions and their error type
+  -c CMD            run CMD (via /bin/sh -c) and scope unscoped rules to its process tree;
+                    the exit status is CMD's
+  -p PID            scope unscoped rules to process PID
+  -d, --dry-run     print the generated BPF C and attach nothing (no root needed)
+      --check       with --dry-run: also compile the BPF C with libbcc
+  -v                more messages (repeat for more); KCHAOS_LOG=4 for debug
+  -q                no per-injection notices
+  -f text|json      event format; json writes one JSON object per injection on stdout
+  -o FILE           write events and the summary to FILE
+      --timeout DUR end the run after DUR ("30s", "5m", or seconds)
+      --doctor      check what this kernel can do and how to fix what it cannot
+      --vm          run the same command inside a guest kernel that can inject
+      --vm-kernel F boot F (a bzImage) instead of the built guest kernel
+      --kernelchaos FILE  run a Chaos Mesh KernelChaos manifest
+      --inject SPEC run an inject.py command line
+      --cgroup PATH, --system   scope for imported rules
+      --version     print the version
+  -h, --help        print this help
+
+example:
+  kchaos-lua -c 'mkdir /tmp/bananas' -e 'kchaos.slab{ callchain = {
+      { func = "d_alloc_parallel", params = "struct dentry *parent, const struct qstr *name",
+        predicate = 'STRNCMP(name->name, "bananas", 8)' } } }'
+]==]
+
+local function usage_error(msg)
+	io.stderr:write("kchaos-lua: error: ", msg, "\n",
+		"kchaos-lua: hint: see kchaos-lua --help\n")
+	return 2
+end
+
+local function not_yet(what)
+	io.stderr:write(("kchaos-lua: error: %s is not available in this version yet\n"):format(what))
+	return 2
+end
+
+-- --vm: the same command line, minus --vm and --vm-kernel, run inside the guest.
+local function run_vm(opts)
+	local args = {}
+	local skip = false
+	for i = 1, #opts.argv do
+		local a = opts.argv[i]
+		if skip then
+			skip = false
+		elseif a == "--vm" then
+		elseif a == "--vm-kernel" then
+			skip = true
+		elseif a:match("^%-%-vm%-kernel=") then
+		elseif a == "--" then
+			for j = i, #opts.argv do args[#args + 1] = opts.argv[j] end
+			break
+		else
+			args[#args + 1] = a
+		end
+	end
+	local runner = core.datadir .. "/src/vm/run-guest.sh"
+	local cmd = { "/bin/sh", runner }
+	local kernel = opts.vm_kernel or os.getenv("KCHAOS_VM_KERNEL")
+	if kernel and kernel ~= "" then
+		cmd[#cmd + 1] = "--kernel"
+		cmd[#cmd + 1] = kernel
+	end
+	cmd[#cmd + 1] = "--"
+	cmd[#cmd + 1] = core.exe()
+	for _, a in ipairs(args) do cmd[#cmd + 1] = a end
+	local _, err = core.exec(cmd)
+	io.stderr:write("kchaos-lua: error: cannot start the guest runner: ", err, "\n")
+	return 1
+end
+
+local function list(opts)
+	local kernel = require "kchaos.kernel"
+	local glob = opts.rest[1] or "*"
+	local l, err = kernel.injection_list()
+	if not l then
+		io.stderr:write("kchaos-lua: error: ", err, "\n")
+		return 1
+	end
+	local pat = "^" .. glob:gsub("[%^%$%(%)%%%.%+%-]", "%%%0"):gsub("%*", ".*")
+		:gsub("%?", ".") .. "$"
+	local n = 0
+	for _, name in ipairs(util.sorted_keys(l)) do
+		if name:match(pat) then
+			io.stdout:write(name, "\t", l[name], "\n")
+			n = n + 1
+		end
+	end
+	if n == 0 then
+		io.stderr:write(("kchaos-lua: no injectable function matches '%s'\n"):format(glob))
+		return 1
+	end
+	return 0
+end
+
+local function load_chunks(opts)
+	local chunks = {}
+	for i, c in ipairs(opts.chunks or {}) do
+		local f, err = loadstring(c, "=(command line)")
+		if not f then error(err, 0) end
+		chunks[#chunks + 1] = { f = f, args = {} }
+		if i == 0 then break end
+	end
+	local script = opts.rest[1]
+	if script and not opts.list then
+		local fh = io.open(script, "rb")
+		if not fh then
+			local st = core.stat(script)
+			error(st and ("cannot read %s: permission denied"):format(script)
+				or ("cannot open %s: no such file"):format(script), 0)
+		end
+		fh:close()
+		local f, err = loadfile(script)
+		if not f then error(err, 0) end
+		local args = {}
+		for i = 2, #opts.rest do args[#args + 1] = opts.rest[i] end
+		chunks[#chunks + 1] = { f = f, args = args, script = script }
+	end
+	return chunks
+end
+
+local function set_arg(opts)
+	local t = { [-1] = opts.argv[0], [0] = opts.rest[1] or "" }
+	for i = 2, #opts.rest do t[i - 1] = opts.rest[i] end
+	_G.arg = t
+end
+
+local function scope_from_options(opts, kchaos)
+	if opts.pid then
+		local pid = tonumber(opts.pid)
+		if not pid or pid < 1 or pid % 1 ~= 0 then
+			error(("-p needs a process id, not '%s'"):format(opts.pid), 0)
+		end
+		if not core.stat("/proc/" .. pid) then
+			error(("-p %d: no such process"):format(pid), 0)
+		end
+		kchaos._state.opts.scope_default = { pid = pid }
+	end
+end
+
+local function run_script(opts)
+	local output = require "kchaos.output"
+	output.configure(opts)
+	local kchaos = require "kchaos"
+	local S = kchaos._state
+	S.opts = { dry_run = opts.dry_run }
+	_G.kchaos = kchaos
+	package.loaded.kchaos = kchaos
+	if opts.command and opts.pid then error("-c and -p cannot be used together", 0) end
+	scope_from_options(opts, kchaos)
+
+	local timeout_ns
+	if opts.timeout then
+		local err
+		timeout_ns, err = util.duration(opts.timeout, "--timeout")
+		if not timeout_ns then error(err, 0) end
+	end
+
+	-- -c: the workload is forked now and waits at a gate until the rules are armed.
+	local workload
+	if opts.command and not opts.dry_run then
+		local pid, err = core.spawn(opts.command, true)
+		if not pid then error("cannot start the workload: " .. err, 0) end
+		workload = pid
+		S.opts.scope_default = { tree = pid }
+	elseif opts.command then
+		S.opts.scope_default = { tree = 1 }
+	end
+
+	set_arg(opts)
+	for _, c in ipairs(load_chunks(opts)) do
+		c.f(unpack(c.args))
+	end
+
+	if opts.dry_run then
+		io.stdout:write(kchaos.generate())
+		if opts.check then
+			local engine = require "kchaos.engine"
+			local set = engine.compile(kchaos.rules())
+			engine.close(set)
+			io.stderr:write("kchaos-lua: the generated BPF C compiles\n")
+		end
+		return 0
+	end
+
+	local rules = kchaos.rules()
+	if #rules == 0 and not workload then
+		output.info("no rules declared")
+		return 0
+	end
+	for _, r in ipairs(rules) do
+		local sc = r.scope
+		if not (sc.pid or sc.tree or sc.comm or sc.cgroup) then
+			output.warn(("%s: rule %s has no scope: it applies to every process on this system")
+				:format(r.where or "?", r.label))
+		end
+	end
+	local ok, err = pcall(kchaos._commit)
+	if not ok then error(err, 0) end
+	kchaos._state.started = true
+	if workload then core.release(workload) end
+	output.info(("%d rule%s armed"):format(#rules, #rules == 1 and "" or "s"))
+
+	local code
+	ok, err = pcall(function()
+		code = kchaos._run { workload = workload, timeout_ns = timeout_ns }
+	end)
+	local extra = { status = code }
+	output.summary(kchaos.rules(), extra)
+	if not ok then error(err, 0) end
+	return code or 0
+end
+
+function M.run(opts)
+	if opts.usage_error then return usage_error(opts.usage_error) end
+	if opts.help then io.stdout:write(USAGE) return 0 end
+	if opts.version then
+		io.stdout:write(("kchaos-lua %s (%s, libbcc %s)\n"):format(core.version,
+			jit and jit.version or _VERSION, core.libbcc_version))
+		return 0
+	end
+	if opts.format and opts.format ~= "text" and opts.format ~= "json" then
+		return usage_error(("-f takes 'text' or 'json', not '%s'"):format(opts.format))
+	end
+	if opts.verbose and opts.verbose > 0 then
+		require("kchaos.output").verbose = opts.verbose
+	end
+	if opts.vm then return run_vm(opts) end
+	if opts.vm_kernel then return usage_error("--vm-kernel goes with --vm") end
+	if opts.doctor then return require("kchaos.doctor").run(opts) end
+	if opts.list then return list(opts) end
+	if opts.kernelchaos then return not_yet("--kernelchaos (KernelChaos manifests)") end
+	if opts.inject then return not_yet("--inject (inject.py command lines)") end
+	if opts.cgroup then return not_yet("--cgroup (a scope for imported rules)") end
+	if opts.system then return not_yet("--system (for imported rules)") end
+	if opts.interactive or (#opts.rest == 0 and not opts.chunks) then
+		return not_yet("the interactive prompt (-i, or no script)")
+	end
+	return run_script(opts)
+end
+
+return M

@@ -1,0 +1,113 @@
+-- SPDX-License-Identifier: GPL-2.0-only
+-- kchaos.output: what the user sees: one notice per injection on stderr, JSON lines
+-- with -f json, informational messages at -v, and the summary table at exit.
+local util = require "kchaos.util"
+
+local M = { format = "text", quiet = false, verbose = 0, out = io.stdout }
+
+local json
+local function encoder()
+	if not json then
+		local ok, cjson = pcall(require, "cjson")
+		if not ok then
+			error("JSON output needs lua-cjson; fix: apt-get install lua-cjson", 0)
+		end
+		json = cjson.new()
+		json.encode_sparse_array(true)
+	end
+	return json
+end
+
+function M.configure(opts)
+	M.format = opts.format or "text"
+	M.quiet = opts.quiet or false
+	M.verbose = opts.verbose or 0
+	if M.format == "json" then encoder() end
+	if opts.output then
+		local f, err = io.open(opts.output, "w")
+		if not f then error(("cannot write %s"):format(err), 0) end
+		f:setvbuf("line")
+		M.out = f
+	end
+end
+
+function M.encode(v)
+	return encoder().encode(v)
+end
+
+function M.log(level, msg)
+	io.stderr:write("kchaos-lua: ", level, msg, "\n")
+end
+
+function M.info(msg)
+	if M.verbose > 0 then M.log("", msg) end
+end
+
+function M.warn(msg)
+	M.log("warning: ", msg)
+end
+
+local function retval_text(v)
+	local name = v < 0 and util.errname(v)
+	return name and ("%s (%d)"):format(name, v) or tostring(v)
+end
+
+function M.event(ev, r)
+	if M.format == "json" then
+		local t = {}
+		for k, v in pairs(ev) do t[k] = v end
+		M.out:write(encoder().encode(t), "\n")
+		M.out:flush()
+	elseif M.out ~= io.stdout then
+		M.out:write(("%.6f rule %s %s %s[%d/%d] retval %s count %d\n"):format(ev.time / 1e9,
+			tostring(ev.rule), ev.func, ev.comm, ev.pid, ev.tid, retval_text(ev.retval), ev.count))
+		M.out:flush()
+	end
+	if not M.quiet and M.format ~= "json" then
+		M.log("", ("rule %s: %s returned %s to %s[%d] (injection %d)"):format(r.label,
+			ev.func, retval_text(ev.retval), ev.comm, ev.pid, ev.count))
+		if ev.stack then
+			for _, fr in ipairs(ev.stack) do io.stderr:write("    ", fr, "\n") end
+		end
+	end
+end
+
+-- The summary at exit: one row per rule.
+function M.summary(rules, extra)
+	local rows = {}
+	for _, r in ipairs(rules) do
+		local st = r:stats()
+		rows[#rows + 1] = {
+			rule = r.name or r.id, site = r.site.kind == "func" and r.site.func or r.site.kind,
+			chain = require("kchaos.rule").chain_text(r), matched = st.matched,
+			injected = st.injected, lost = st.lost, events = r.events or 0,
+			where = r.where,
+		}
+	end
+	if M.format == "json" then
+		local doc = { summary = rows }
+		for k, v in pairs(extra or {}) do doc[k] = v end
+		M.out:write(encoder().encode(doc), "\n")
+		M.out:flush()
+		return rows
+	end
+	if M.quiet or #rows == 0 then return rows end
+	local w = { 4, 4, 5, 7, 8 }
+	for _, row in ipairs(rows) do
+		w[1] = math.max(w[1], #tostring(row.rule))
+		w[2] = math.max(w[2], #row.site)
+		w[3] = math.max(w[3], #row.chain)
+	end
+	local fmt = ("%%-%ds  %%-%ds  %%-%ds  %%%ds  %%%ds\n"):format(w[1], w[2], w[3], w[4], w[5])
+	io.stderr:write(fmt:format("rule", "site", "chain", "matched", "injected"))
+	for _, row in ipairs(rows) do
+		io.stderr:write(fmt:format(tostring(row.rule), row.site, row.chain, row.matched,
+			row.injected))
+		if row.lost > 0 then
+			io.stderr:write(("  (%d events lost: the ring buffer was full)\n"):format(row.lost))
+		end
+	end
+	return rows
+end
+
+return M

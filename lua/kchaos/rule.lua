@@ -1,0 +1,504 @@
+-- SPDX-License-Identifier: GPL-2.0-only
+-- kchaos.rule: turns a user's rule table into a checked, normalized rule, or an error
+-- that says which field is wrong and how to fix it. Pure Lua: kernel facts (the
+-- error-injection list, kallsyms, stat) come from an `env` table, so tests can mock them.
+local util = require "kchaos.util"
+
+local M = {}
+
+M.MAX_FRAMES = 8
+
+M.SITES = {
+	slab = {
+		kind = "slab", func = "should_failslab", type = "ERRNO", retval = -12,
+		params = "struct kmem_cache *s, gfp_t gfpflags", gfp = "gfpflags",
+		headers = { "linux/slab.h", "linux/gfp.h" },
+	},
+	page = {
+		kind = "page", func = "should_fail_alloc_page", type = "TRUE", retval = 1,
+		params = "gfp_t gfp_mask, unsigned int order", gfp = "gfp_mask",
+		headers = { "linux/gfp.h" },
+	},
+	bio = {
+		kind = "bio", func = "should_fail_bio", type = "ERRNO", retval = -5,
+		params = "struct bio *bio",
+		headers = { "linux/blk_types.h", "linux/blkdev.h" },
+	},
+}
+M.FAILTYPES = { [0] = "slab", [1] = "page", [2] = "bio" }
+
+local FIELDS = {
+	"name", "site", "failtype", "retval", "callchain", "headers", "probability", "times",
+	"interval", "after", "duration", "pid", "tree", "comm", "cgroup", "gfp", "order",
+	"cache", "size", "device", "op", "nofail", "on_inject", "stack", "params", "armed",
+}
+local FRAME_FIELDS = { "func", "funcname", "params", "parameters", "predicate" }
+local SITE_ONLY = {
+	gfp = { slab = true, page = true }, order = { page = true },
+	cache = { slab = true }, size = { slab = true },
+	device = { bio = true }, op = { bio = true },
+}
+
+local function fail(where, name, msg, ...)
+	local prefix = where and (where .. ": ") or ""
+	local who = name and ("rule '%s': "):format(name) or "rule: "
+	error(prefix .. who .. msg:format(...), 0)
+end
+
+local function is_ident(s)
+	return type(s) == "string" and s:match("^[%a_][%w_]*$") ~= nil
+end
+
+-- Checks a C expression pasted into a probe: it must stay one expression.
+function M.check_predicate(p)
+	if type(p) ~= "string" then
+		return nil, ("must be a string of C, not a %s"):format(type(p))
+	end
+	if p:match("^%s*$") then return nil, "is empty" end
+	local stack, i, n = {}, 1, #p
+	local pairs_ = { [")"] = "(", ["]"] = "[" }
+	while i <= n do
+		local c = p:sub(i, i)
+		if c == '"' or c == "'" then
+			local j = i + 1
+			while j <= n and p:sub(j, j) ~= c do
+				if p:sub(j, j) == "\\" then j = j + 1 end
+				if p:sub(j, j) == "\n" then j = n + 1 end
+				j = j + 1
+			end
+			if j > n then
+				return nil, ("has an unterminated %s literal at column %d")
+					:format(c == '"' and "string" or "character", i)
+			end
+			i = j
+		elseif c == "(" or c == "[" then
+			stack[#stack + 1] = c
+		elseif c == ")" or c == "]" then
+			if stack[#stack] ~= pairs_[c] then
+				return nil, ("has an unbalanced '%s' at column %d"):format(c, i)
+			end
+			stack[#stack] = nil
+		elseif c == ";" or c == "{" or c == "}" then
+			return nil, ("may not contain '%s' (column %d): a predicate is one C "
+				.. "expression, not statements"):format(c, i)
+		elseif c == "#" or c == "\\" then
+			return nil, ("may not contain '%s' (column %d)"):format(c, i)
+		elseif c == "/" and (p:sub(i + 1, i + 1) == "/" or p:sub(i + 1, i + 1) == "*") then
+			return nil, ("may not contain a comment (column %d)"):format(i)
+		elseif c:byte() < 32 and c ~= "\t" and c ~= "\n" or c:byte() > 126 then
+			return nil, ("has a byte that is not printable ASCII (0x%02x) at column %d")
+				:format(c:byte(), i)
+		end
+		i = i + 1
+	end
+	if #stack > 0 then
+		return nil, ("has an unclosed '%s'"):format(stack[#stack])
+	end
+	return (p:gsub("%s*\n%s*", " "))
+end
+
+-- Checks a C parameter list and returns it with the parameter names.
+function M.check_params(s)
+	if type(s) ~= "string" then
+		return nil, ("must be a string like \"struct dentry *parent, int flags\", not a %s")
+			:format(type(s))
+	end
+	if s:match("^%s*$") or s:match("^%s*void%s*$") then return "", {} end
+	if not s:match("^[%w_%s%*,%[%]]+$") then
+		local bad = s:match("[^%w_%s%*,%[%]]")
+		return nil, ("has '%s', which has no place in a C parameter list"):format(bad)
+	end
+	local names = {}
+	for part in (s .. ","):gmatch("([^,]*),") do
+		local name = part:gsub("%[%d*%]", ""):match("([%a_][%w_]*)%s*$")
+		local words = select(2, part:gsub("[%a_][%w_]*", ""))
+		if not name or words < 2 then
+			return nil, ("parameter %q needs a type and a name"):format(part:match("^%s*(.-)%s*$"))
+		end
+		names[#names + 1] = name
+	end
+	return (s:gsub("%s+", " "):match("^%s*(.-)%s*$")), names
+end
+
+local function check_func_name(where, name, f, what)
+	if type(f) ~= "string" or not f:match("^[%a_][%w_]*$") then
+		fail(where, name, "%s %s is not a kernel function name (letters, digits and "
+			.. "underscores)", what, type(f) == "string" and ("%q"):format(f) or tostring(f))
+	end
+end
+
+local function check_symbol(where, name, env, f, what)
+	if not env.symbol then return end
+	local ok, clones = env.symbol(f)
+	if ok ~= false then return end
+	local hint = ""
+	if clones and #clones > 0 then
+		hint = (" This kernel has the compiler's clone%s %s; a clone's parameters may differ "
+			.. "from the source, so name it only if you know its calling convention.")
+			:format(#clones > 1 and "s" or "", table.concat(clones, ", "))
+	end
+	fail(where, name, "%s '%s' does not exist in this kernel (not in /proc/kallsyms; it may "
+		.. "be inlined or named differently).%s", what, f, hint)
+end
+
+local function check_frames(where, name, chain, site, env)
+	local frames, site_pred = {}, nil
+	if type(chain) ~= "table" then
+		fail(where, name, "callchain must be a list of frames like { func = \"name\", "
+			.. "params = \"...\", predicate = \"...\" }, not a %s", type(chain))
+	end
+	if #chain > M.MAX_FRAMES + 1 then
+		fail(where, name, "callchain has %d frames; at most %d are supported", #chain,
+			M.MAX_FRAMES)
+	end
+	for k in pairs(chain) do
+		if type(k) ~= "number" or k < 1 or k > #chain or k % 1 ~= 0 then
+			fail(where, name, "callchain must be a plain list of frames; it has the key %s",
+				tostring(k))
+		end
+	end
+	local sigs = {}
+	for i, fr in ipairs(chain) do
+		if type(fr) ~= "table" then
+			fail(where, name, "callchain frame %d must be a table, not a %s", i, type(fr))
+		end
+		for k in pairs(fr) do
+			if not ({ func = 1, funcname = 1, params = 1, parameters = 1, predicate = 1 })[k] then
+				local s = type(k) == "string" and util.suggest(k, FRAME_FIELDS)
+				fail(where, name, "callchain frame %d has unknown field '%s'%s", i,
+					tostring(k), s and (" (did you mean '" .. s .. "'?)") or
+					" (frames take func, params and predicate)")
+			end
+		end
+		local f = fr.func or fr.funcname
+		if fr.func and fr.funcname and fr.func ~= fr.funcname then
+			fail(where, name, "callchain frame %d gives both func and funcname", i)
+		end
+		local params, names = "", {}
+		if fr.params or fr.parameters then
+			params, names = M.check_params(fr.params or fr.parameters)
+			if not params then
+				fail(where, name, "callchain frame %d: params %s", i, names)
+			end
+		end
+		local pred
+		if fr.predicate ~= nil then
+			local err
+			pred, err = M.check_predicate(fr.predicate)
+			if not pred then fail(where, name, "callchain frame %d: predicate %s", i, err) end
+		end
+		if f == nil or f == site.func then
+			if i ~= #chain then
+				fail(where, name, "callchain frame %d has no func; only the last frame may "
+					.. "omit it (it is then a predicate on the fault site's arguments)", i)
+			end
+			site_pred = { params = (fr.params or fr.parameters) and params or nil,
+				names = names, predicate = pred, frame = i }
+		else
+			check_func_name(where, name, f, ("callchain frame %d:"):format(i))
+			if sigs[f] and sigs[f] ~= params and params ~= "" then
+				fail(where, name, "callchain names '%s' twice with different params", f)
+			end
+			sigs[f] = sigs[f] ~= "" and sigs[f] or params
+			check_symbol(where, name, env, f, ("callchain frame %d: function"):format(i))
+			frames[#frames + 1] = { func = f, params = params, names = names,
+				predicate = pred, index = i }
+		end
+	end
+	if #frames > M.MAX_FRAMES then
+		fail(where, name, "callchain has %d frames; at most %d are supported", #frames,
+			M.MAX_FRAMES)
+	end
+	for _, fr in ipairs(frames) do
+		fr.params = sigs[fr.func]
+	end
+	return frames, site_pred
+end
+
+local function resolve_site(where, name, spec, env)
+	local s = spec.site
+	if spec.failtype ~= nil then
+		if s ~= nil then fail(where, name, "give site or failtype, not both") end
+		s = M.FAILTYPES[spec.failtype]
+		if not s then
+			fail(where, name, "failtype %s is unknown; use 0 (slab), 1 (page) or 2 (bio)",
+				tostring(spec.failtype))
+		end
+	end
+	if s == nil then
+		fail(where, name, "needs a site: \"slab\", \"page\", \"bio\" or an injectable "
+			.. "function (see kchaos-lua -l)")
+	end
+	if type(s) ~= "string" then
+		fail(where, name, "site must be a string, not a %s", type(s))
+	end
+	if M.SITES[s] then return M.SITES[s] end
+	for _, site in pairs(M.SITES) do
+		if site.func == s then return site end
+	end
+	if not is_ident(s) then
+		fail(where, name, "site %q is unknown; use \"slab\", \"page\", \"bio\" or the name "
+			.. "of an injectable function (see kchaos-lua -l)", s)
+	end
+	local list, err = nil, nil
+	if env.injection_list then list, err = env.injection_list() end
+	if not list then
+		if env.dry_run then
+			return { kind = "func", func = s, type = "ERRNO_NULL", unchecked = true }
+		end
+		fail(where, name, "cannot check that '%s' is injectable: %s", s, err or "no list")
+	end
+	local t = list[s]
+	if not t then
+		local names = {}
+		for k in pairs(list) do names[#names + 1] = k end
+		local sug = #names < 20000 and util.suggest(s, names)
+		fail(where, name, "'%s' is not on this kernel's error-injection list, so it cannot "
+			.. "be overridden%s; see `kchaos-lua -l` for the functions that can", s,
+			sug and (" (did you mean '" .. sug .. "'?)") or "")
+	end
+	return { kind = "func", func = s, type = t }
+end
+
+local function check_retval(where, name, site, v)
+	if v == nil then
+		if site.retval then return site.retval end
+		if site.type == "TRUE" then return 1 end
+		if site.type == "NULL" then return 0 end
+		fail(where, name, "needs a retval for '%s' (type %s): an errno such as \"ENOENT\" or "
+			.. "-2", site.func, site.type)
+	end
+	if type(v) == "string" then
+		local e = util.errno[v:upper():gsub("^%-", "")]
+		if not e then
+			fail(where, name, "retval %q is not an errno name this tool knows; give a number "
+				.. "such as -2", v)
+		end
+		v = -e
+	end
+	if type(v) ~= "number" or v % 1 ~= 0 then
+		fail(where, name, "retval must be an integer or an errno name, not %s", tostring(v))
+	end
+	local t = site.type
+	local ok = (t == "ERRNO" and v >= -4095 and v <= -1) or (t == "NULL" and v == 0)
+		or (t == "ERRNO_NULL" and (v == 0 or (v >= -4095 and v <= -1)))
+		or (t == "TRUE" and v == 1)
+	if not ok then
+		local want = ({ ERRNO = "an errno from -4095 to -1", NULL = "0 (NULL)",
+			ERRNO_NULL = "0 or an errno from -4095 to -1", TRUE = "1 (true)" })[t]
+			or "a value of its type"
+		fail(where, name, "retval %d does not fit '%s', whose error type is %s: it takes %s",
+			v, site.func, t, want)
+	end
+	return v
+end
+
+local function check_count(where, name, field, v, min)
+	if v == nil then return nil end
+	if type(v) ~= "number" or v % 1 ~= 0 or v ~= v then
+		fail(where, name, "%s must be a whole number, not %s", field,
+			type(v) == "number" and tostring(v) or ("a " .. type(v)))
+	end
+	if v < min then
+		fail(where, name, "%s must be at least %d, not %d%s", field, min, v,
+			field == "times" and " (leave times out for no limit)" or "")
+	end
+	return v
+end
+
+local function check_gfp(where, name, v)
+	if v == nil then return nil end
+	if type(v) == "number" and v % 1 == 0 and v > 0 then return ("0x%x"):format(v) end
+	if type(v) == "string" and v:match("^[%w_%s|]+$") then
+		for word in v:gmatch("[^%s|]+") do
+			if not (word:match("^__GFP_[%u%d_]+$") or word:match("^GFP_[%u%d_]+$")
+				or word:match("^0x%x+$") or word:match("^%d+$")) then
+				fail(where, name, "gfp: %q is not a GFP flag (write names like "
+					.. "\"__GFP_HIGHMEM|__GFP_MOVABLE\")", word)
+			end
+		end
+		return "(" .. v .. ")"
+	end
+	fail(where, name, "gfp must be a positive mask or GFP flag names joined by '|', not %s",
+		tostring(v))
+end
+
+local function check_device(where, name, v, env)
+	if v == nil then return nil end
+	if type(v) ~= "string" then
+		fail(where, name, "device must be \"major:minor\" or a block device path, not a %s",
+			type(v))
+	end
+	local ma, mi = v:match("^(%d+):(%d+)$")
+	if ma then return { major = tonumber(ma), minor = tonumber(mi), text = v } end
+	if not env.stat then return { text = v } end
+	local st, err = env.stat(v)
+	if not st then fail(where, name, "device %s", err) end
+	if st.type ~= "block" then
+		fail(where, name, "device '%s' is not a block device (it is a %s)", v, st.type)
+	end
+	return { major = st.rdev_major, minor = st.rdev_minor, text = v }
+end
+
+local function check_scope(where, name, spec)
+	local sc = {}
+	for _, k in ipairs { "pid", "tree" } do
+		local v = spec[k]
+		if v ~= nil then
+			if type(v) == "table" and type(v.pid) == "function" then v = v:pid() end
+			if type(v) ~= "number" or v % 1 ~= 0 or v < 1 then
+				fail(where, name, "%s must be a process id (a positive whole number), not %s",
+					k, tostring(v))
+			end
+			sc[k] = v
+		end
+	end
+	if spec.comm ~= nil then
+		if type(spec.comm) ~= "string" or #spec.comm == 0 or #spec.comm > 15 or
+			spec.comm:match("[%c\"\\]") then
+			fail(where, name, "comm must be a process name of 1 to 15 characters (as in "
+				.. "/proc/PID/comm), not %s", type(spec.comm) == "string" and
+				("%q"):format(spec.comm) or tostring(spec.comm))
+		end
+		sc.comm = spec.comm
+	end
+	if spec.cgroup ~= nil then
+		if type(spec.cgroup) ~= "string" or spec.cgroup == "" then
+			fail(where, name, "cgroup must be a cgroup v2 path such as \"/sys/fs/cgroup/test\"")
+		end
+		sc.cgroup = spec.cgroup
+	end
+	return sc
+end
+
+-- Normalizes `spec` into a rule table. `where` is "script.lua:LINE".
+function M.normalize(spec, where, env)
+	env = env or {}
+	if type(spec) ~= "table" then
+		fail(where, nil, "expects a table of fields, not a %s", type(spec))
+	end
+	local name = spec.name
+	if name ~= nil and (type(name) ~= "string" or not name:match("^[%w_%-%.:/ ]+$") or #name > 64) then
+		fail(where, nil, "name must be a short string of letters, digits and -_.:/, not %s",
+			type(name) == "string" and ("%q"):format(name) or tostring(name))
+	end
+	for k in pairs(spec) do
+		local known = false
+		for _, f in ipairs(FIELDS) do if f == k then known = true break end end
+		if not known then
+			local s = type(k) == "string" and util.suggest(k, FIELDS)
+			fail(where, name, "field '%s' is unknown%s", tostring(k),
+				s and (" (did you mean '" .. s .. "'?)") or "")
+		end
+	end
+
+	local site = resolve_site(where, name, spec, env)
+	local r = { name = name, where = where, site = site }
+	for k, kinds in pairs(SITE_ONLY) do
+		if spec[k] ~= nil and not kinds[site.kind] then
+			local list = {}
+			for kk in pairs(kinds) do list[#list + 1] = kk end
+			table.sort(list)
+			fail(where, name, "field '%s' applies to %s rules only", k, table.concat(list, " and "))
+		end
+	end
+	r.retval = check_retval(where, name, site, spec.retval)
+
+	r.frames, r.site_pred = {}, nil
+	if spec.callchain ~= nil then
+		r.frames, r.site_pred = check_frames(where, name, spec.callchain, site, env)
+	end
+	if spec.params ~= nil then
+		local p, names = M.check_params(spec.params)
+		if not p then fail(where, name, "params %s", names) end
+		r.site_pred = r.site_pred or {}
+		r.site_pred.params, r.site_pred.names = r.site_pred.params or p, names
+	end
+	if site.kind == "func" and r.site_pred and r.site_pred.predicate and not r.site_pred.params then
+		fail(where, name, "the last frame's predicate is over '%s''s arguments; give their "
+			.. "C declarations in that frame's params", site.func)
+	end
+
+	r.headers = {}
+	if spec.headers ~= nil then
+		if type(spec.headers) == "string" then spec.headers = { spec.headers } end
+		if type(spec.headers) ~= "table" then
+			fail(where, name, "headers must be a list of header names like \"linux/fs.h\"")
+		end
+		for i, h in ipairs(spec.headers) do
+			if type(h) ~= "string" then
+				fail(where, name, "headers[%d] must be a string, not a %s", i, type(h))
+			end
+			local hh = h:match("^%s*<(.-)>%s*$") or h:match('^%s*"(.-)"%s*$') or h
+			if not hh:match("^[%w_%-/%.]+%.h$") or hh:match("%.%.") or hh:match("^/") then
+				fail(where, name, "headers[%d] %q is not a header name like \"linux/fs.h\"", i, h)
+			end
+			r.headers[#r.headers + 1] = hh
+		end
+	end
+
+	local p = 1
+	if spec.probability ~= nil then
+		local err
+		p, err = util.probability(spec.probability)
+		if not p then fail(where, name, "%s", err) end
+	end
+	r.probability = p
+	r.times = check_count(where, name, "times", spec.times, 1)
+	r.interval = check_count(where, name, "interval", spec.interval, 1)
+	for _, k in ipairs { "after", "duration" } do
+		if spec[k] ~= nil then
+			local ns, err = util.duration(spec[k], k)
+			if not ns then fail(where, name, "%s", err) end
+			if k == "duration" and ns == 0 then
+				fail(where, name, "duration must be longer than 0")
+			end
+			r[k] = ns
+		end
+	end
+
+	r.scope = check_scope(where, name, spec)
+	r.filters = {
+		gfp = check_gfp(where, name, spec.gfp),
+		order = check_count(where, name, "order", spec.order, 0),
+		size = check_count(where, name, "size", spec.size, 1),
+		device = check_device(where, name, spec.device, env),
+	}
+	if spec.cache ~= nil then
+		if type(spec.cache) ~= "string" or not spec.cache:match("^[%w_%-%.:]+$") or
+			#spec.cache > 63 then
+			fail(where, name, "cache must be a slab cache name as in /proc/slabinfo, not %s",
+				tostring(spec.cache))
+		end
+		r.filters.cache = spec.cache
+	end
+	if spec.op ~= nil then
+		if spec.op ~= "read" and spec.op ~= "write" then
+			fail(where, name, "op must be \"read\" or \"write\", not %s", tostring(spec.op))
+		end
+		r.filters.op = spec.op
+	end
+	for _, k in ipairs { "nofail", "stack", "armed" } do
+		if spec[k] ~= nil and type(spec[k]) ~= "boolean" then
+			fail(where, name, "%s must be true or false, not %s", k, tostring(spec[k]))
+		end
+	end
+	r.nofail = spec.nofail == true
+	r.stack = spec.stack == true
+	r.start_armed = spec.armed ~= false
+	if spec.on_inject ~= nil and type(spec.on_inject) ~= "function" then
+		fail(where, name, "on_inject must be a function(ev), not a %s", type(spec.on_inject))
+	end
+	r.on_inject = spec.on_inject
+	return r
+end
+
+-- A short description of a rule's chain: "d_alloc_parallel > should_failslab".
+function M.chain_text(r)
+	local parts = {}
+	for _, fr in ipairs(r.frames) do parts[#parts + 1] = fr.func end
+	parts[#parts + 1] = r.site.func
+	return table.concat(parts, " > ")
+end
+
+return M

@@ -1,0 +1,121 @@
+-- SPDX-License-Identifier: GPL-2.0-only
+-- kchaos.util: small pure helpers shared by the library: durations, probabilities,
+-- errno names, "did you mean" suggestions and where-in-the-script locations.
+local M = {}
+
+local UNITS = { ns = 1, us = 1e3, ms = 1e6, s = 1e9, m = 60e9, h = 3600e9 }
+
+-- Parses "250ms", "2s", "1m", "1.5h" or a number of seconds into nanoseconds.
+function M.duration(v, what)
+	what = what or "duration"
+	if type(v) == "number" then
+		if v ~= v or v < 0 or v == math.huge then
+			return nil, ("%s must be a non-negative number of seconds, not %s"):format(what, v)
+		end
+		return math.floor(v * 1e9 + 0.5)
+	end
+	if type(v) ~= "string" then
+		return nil, ("%s must be a number of seconds or a string like \"500ms\", not a %s")
+			:format(what, type(v))
+	end
+	local num, unit = v:match("^%s*([%d%.]+)%s*(%a*)%s*$")
+	local n = tonumber(num)
+	if not n or not UNITS[unit ~= "" and unit or "s"] then
+		return nil, ("%s %q is malformed; write it like \"500ms\", \"2s\", \"1m\" or \"1h\"")
+			:format(what, v)
+	end
+	return math.floor(n * UNITS[unit ~= "" and unit or "s"] + 0.5)
+end
+
+-- Parses 0..1, or "25%", into a fraction.
+function M.probability(v)
+	local p = v
+	if type(v) == "string" then
+		local pct = v:match("^%s*([%d%.]+)%s*%%%s*$")
+		p = pct and tonumber(pct) and tonumber(pct) / 100 or tonumber(v)
+		if not p then
+			return nil, ("probability %q is malformed; write 0.25 or \"25%%\""):format(v)
+		end
+	elseif type(v) ~= "number" then
+		return nil, ("probability must be a number from 0 to 1 or a string like \"25%%\", "
+			.. "not a %s"):format(type(v))
+	end
+	if p ~= p or p < 0 or p > 1 then
+		return nil, ("probability %s is out of range; it must lie between 0 and 1 "
+			.. "(or \"0%%\" and \"100%%\")"):format(tostring(v))
+	end
+	return p
+end
+
+M.errno = {
+	EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7,
+	ENOEXEC = 8, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13,
+	EFAULT = 14, EBUSY = 16, EEXIST = 17, EXDEV = 18, ENODEV = 19, ENOTDIR = 20,
+	EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOTTY = 25, EFBIG = 27,
+	ENOSPC = 28, ESPIPE = 29, EROFS = 30, EMLINK = 31, EPIPE = 32, ERANGE = 34,
+	EDEADLK = 35, ENAMETOOLONG = 36, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40,
+	ENODATA = 61, ETIME = 62, EOVERFLOW = 75, EILSEQ = 84, ENOTSOCK = 88,
+	EOPNOTSUPP = 95, EADDRINUSE = 98, ECONNRESET = 104, ENOBUFS = 105,
+	ETIMEDOUT = 110, ECONNREFUSED = 111, EALREADY = 114, EDQUOT = 122, ECANCELED = 125,
+}
+
+local errname = {}
+for k, v in pairs(M.errno) do errname[v] = k end
+
+-- Name of an errno value ("ENOMEM" for 12 or -12), or nil.
+function M.errname(n)
+	return type(n) == "number" and errname[math.abs(n)] or nil
+end
+
+local function distance(a, b)
+	local d, prev = {}, {}
+	for j = 0, #b do prev[j] = j end
+	for i = 1, #a do
+		d = { [0] = i }
+		for j = 1, #b do
+			local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+			d[j] = math.min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + cost)
+		end
+		prev = d
+	end
+	return prev[#b]
+end
+
+-- The closest of `names` to `word`, when it is close enough to be a likely typo.
+function M.suggest(word, names)
+	local best, bestd
+	for _, n in ipairs(names) do
+		local d = distance(word, n)
+		if not bestd or d < bestd then best, bestd = n, d end
+	end
+	if best and bestd <= math.max(1, math.floor(#word / 3)) then return best end
+end
+
+-- "script.lua:12" for the Lua function `level` frames above the caller, or nil.
+function M.where(level)
+	local info = debug.getinfo(level + 1, "Sl")
+	while info and (info.what == "C" or info.currentline < 0) do
+		level = level + 1
+		info = debug.getinfo(level + 1, "Sl")
+	end
+	if not info then return nil end
+	return ("%s:%d"):format(info.short_src, info.currentline)
+end
+
+-- Sorted keys of a table, for stable output.
+function M.sorted_keys(t)
+	local keys = {}
+	for k in pairs(t) do keys[#keys + 1] = k end
+	table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+	return keys
+end
+
+-- Formats nanoseconds for humans.
+function M.fmt_ns(ns)
+	if ns >= 60e9 then return ("%.1fm"):format(ns / 60e9) end
+	if ns >= 1e9 then return ("%.2fs"):format(ns / 1e9) end
+	if ns >= 1e6 then return ("%.1fms"):format(ns / 1e6) end
+	return ("%dus"):format(math.floor(ns / 1e3))
+end
+
+return M

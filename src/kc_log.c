@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kc_log: leveled messages on stderr with the "kchaos-lua:" prefix, and kc_strerror,
+ * which names an errno the way users search for it ("ENOMEM: Cannot allocate memory").
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kc_log.h"
+
+static int log_level = KC_LOG_HINT;
+
+static const char *const level_tag[] = {
+	[KC_LOG_ERROR] = "error: ",
+	[KC_LOG_WARN] = "warning: ",
+	[KC_LOG_HINT] = "hint: ",
+	[KC_LOG_INFO] = "",
+	[KC_LOG_DEBUG] = "debug: ",
+};
+
+void kc_log_set_level(int level)
+{
+	log_level = level;
+}
+
+int kc_log_get_level(void)
+{
+	return log_level;
+}
+
+void kc_log(enum kc_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((int)level > log_level)
+		return;
+	fprintf(stderr, "kchaos-lua: %s", level_tag[level]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+const char *kc_strerror(int err)
+{
+	static char buf[160];
+	const char *name = strerrorname_np(err < 0 ? -err : err);
+
+	snprintf(buf, sizeof(buf), "%s: %s", name ? name : "E?", strerror(err < 0 ? -err : err));
+	return buf;
+}

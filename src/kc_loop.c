@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kc_loop: signals, workloads and ring buffer events for the Lua event loop.
+ * Signals are turned into a byte on a self-pipe (so poll never misses one) and, while
+ * Lua code runs, into a hook that raises "interrupted" the way lua.c does.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <linux/types.h>
+
+#include <bpf/libbpf.h>
+#include <lauxlib.h>
+
+#include "kchaos.h"
+#include "kc_bpf.h"
+#include "kc_log.h"
+#include "kc_loop.h"
+
+#define MAX_CHILDREN 64
+
+struct child {
+	pid_t pid;
+	int gate;		/* write end of the pipe the child waits on, -1 once released */
+};
+
+static lua_State *hook_state;
+static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t in_poll;
+static int wake_pipe[2] = { -1, -1 };
+static struct child children[MAX_CHILDREN];
+
+static struct kc_event *queue;
+static size_t queue_len, queue_cap;
+static unsigned long long queue_dropped;
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	lua_sethook(L, NULL, 0, 0);
+	luaL_error(L, got_signal == SIGINT ? "interrupted!" : "terminated by signal %d",
+		   (int)got_signal);
+}
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+
+	if (sig != SIGCHLD) {
+		got_signal = sig;
+		if (!in_poll && hook_state)
+			lua_sethook(hook_state, interrupt_hook,
+				    LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+	}
+	if (wake_pipe[1] >= 0)
+		(void)!write(wake_pipe[1], "", 1);
+	errno = saved;
+}
+
+int kc_loop_init(lua_State *L)
+{
+	struct sigaction sa;
+	const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+
+	hook_state = L;
+	if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -errno;
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		children[i].pid = 0;
+	return 0;
+}
+
+int kc_loop_signal(void)
+{
+	return got_signal;
+}
+
+int kc_loop_on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (size < sizeof(struct kc_event))
+		return 0;
+	if (queue_len == queue_cap) {
+		size_t cap = queue_cap ? queue_cap * 2 : 256;
+		struct kc_event *q;
+
+		if (cap > (1u << 20) || !(q = realloc(queue, cap * sizeof(*q)))) {
+			queue_dropped++;
+			return 0;
+		}
+		queue = q;
+		queue_cap = cap;
+	}
+	memcpy(&queue[queue_len++], data, sizeof(struct kc_event));
+	return 0;
+}
+
+static void push_event(lua_State *L, const struct kc_event *e)
+{
+	char comm[sizeof(e->comm) + 1];
+
+	lua_createtable(L, 0, 10);
+	lua_pushnumber(L, (lua_Number)e->time);
+	lua_setfield(L, -2, "time");
+	lua_pushinteger(L, e->rule);
+	lua_setfield(L, -2, "rule_id");
+	lua_pushinteger(L, e->pid);
+	lua_setfield(L, -2, "pid");
+	lua_pushinteger(L, e->tid);
+	lua_setfield(L, -2, "tid");
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = '\0';
+	lua_pushstring(L, comm);
+	lua_setfield(L, -2, "comm");
+	lua_pushnumber(L, (lua_Number)e->retval);
+	lua_setfield(L, -2, "retval");
+	lua_pushnumber(L, (lua_Number)e->count);
+	lua_setfield(L, -2, "count");
+	lua_pushnumber(L, (lua_Number)e->cgroup);
+	lua_setfield(L, -2, "cgroup");
+	if (e->stack_id >= 0) {
+		lua_pushinteger(L, e->stack_id);
+		lua_setfield(L, -2, "stack_id");
+	}
+}
+
+static void reap_children(lua_State *L, int exits)
+{
+	int status, n = 0;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < MAX_CHILDREN; i++) {
+			if (children[i].pid != pid)
+				continue;
+			children[i].pid = 0;
+			if (children[i].gate >= 0)
+				close(children[i].gate);
+		}
+		lua_createtable(L, 0, 3);
+		lua_pushinteger(L, pid);
+		lua_setfield(L, -2, "pid");
+		if (WIFEXITED(status)) {
+			lua_pushinteger(L, WEXITSTATUS(status));
+			lua_setfield(L, -2, "code");
+		} else if (WIFSIGNALED(status)) {
+			lua_pushinteger(L, WTERMSIG(status));
+			lua_setfield(L, -2, "signal");
+			lua_pushinteger(L, 128 + WTERMSIG(status));
+			lua_setfield(L, -2, "code");
+		}
+		lua_rawseti(L, exits, ++n);
+	}
+}
+
+/*
+ * core.poll(timeout_ms [, watch_stdin]) -> events, exits, signal, stdin_ready
+ * Waits for ring buffer data, a child's exit, a signal or (optionally) input.
+ */
+static int l_poll(lua_State *L)
+{
+	int timeout = (int)luaL_optinteger(L, 1, 0);
+	int watch_stdin = lua_toboolean(L, 2);
+	struct pollfd pfd[2 + 256];
+	struct ring_buffer *rbs[256];
+	int n = 0, nrb = 0, stdin_ready = 0, exits;
+	char drain[64];
+
+	pfd[n].fd = wake_pipe[0];
+	pfd[n++].events = POLLIN;
+	if (watch_stdin) {
+		pfd[n].fd = STDIN_FILENO;
+		pfd[n++].events = POLLIN;
+	}
+	for (int i = 0; i < kc_bpf_ring_count() && nrb < 256; i++) {
+		struct ring_buffer *rb = kc_bpf_ring_at(i);
+
+		if (!rb)
+			continue;
+		rbs[nrb++] = rb;
+		pfd[n].fd = ring_buffer__epoll_fd(rb);
+		pfd[n++].events = POLLIN;
+	}
+
+	if (!got_signal) {
+		in_poll = 1;
+		(void)poll(pfd, n, timeout);
+		in_poll = 0;
+	}
+	while (read(wake_pipe[0], drain, sizeof(drain)) > 0)
+		;
+	if (watch_stdin && (pfd[1].revents & (POLLIN | POLLHUP)))
+		stdin_ready = 1;
+
+	/* Consume every ring, even ones poll did not flag: events are cheap to check. */
+	queue_len = 0;
+	for (int i = 0; i < nrb; i++)
+		ring_buffer__consume(rbs[i]);
+
+	lua_createtable(L, (int)queue_len, 0);
+	for (size_t i = 0; i < queue_len; i++) {
+		push_event(L, &queue[i]);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	lua_newtable(L);
+	exits = lua_gettop(L);
+	reap_children(L, exits);
+	if (got_signal)
+		lua_pushstring(L, strsignal(got_signal));
+	else
+		lua_pushnil(L);
+	lua_pushboolean(L, stdin_ready);
+	return 4;
+}
+
+static int child_slot(void)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (!children[i].pid)
+			return i;
+	return -1;
+}
+
+static void child_exec(int gate, char **argv)
+{
+	struct sigaction sa;
+	sigset_t none;
+	char c;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+
+	/* Wait until the rules are armed (or the parent gives up and closes the gate). */
+	if (gate >= 0) {
+		if (read(gate, &c, 1) != 1)
+			_exit(127);
+		close(gate);
+	}
+	execvp(argv[0], argv);
+	kc_err("cannot run '%s': %s", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/*
+ * core.spawn(argv_table | shell_string, gated) -> pid | nil, message
+ * A gated child waits before exec until core.release(pid).
+ */
+static int l_spawn(lua_State *L)
+{
+	int gated = lua_toboolean(L, 2);
+	int slot = child_slot(), gate[2] = { -1, -1 };
+	char *argv[256];
+	int argc = 0;
+	pid_t pid;
+
+	if (slot < 0)
+		return luaL_error(L, "too many workloads (limit %d)", MAX_CHILDREN);
+	if (lua_type(L, 1) == LUA_TSTRING) {
+		argv[argc++] = "/bin/sh";
+		argv[argc++] = "-c";
+		argv[argc++] = (char *)lua_tostring(L, 1);
+	} else {
+		int n;
+
+		luaL_checktype(L, 1, LUA_TTABLE);
+		n = (int)lua_objlen(L, 1);
+		if (n < 1 || n > 254)
+			return luaL_error(L, "a workload needs 1 to 254 words, not %d", n);
+		for (int i = 1; i <= n; i++) {
+			lua_rawgeti(L, 1, i);
+			argv[argc++] = (char *)luaL_checkstring(L, -1);
+			lua_pop(L, 1);
+		}
+	}
+	argv[argc] = NULL;
+
+	if (gated && pipe2(gate, O_CLOEXEC) < 0)
+		return luaL_error(L, "pipe: %s", strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		int err = errno;
+
+		if (gated) {
+			close(gate[0]);
+			close(gate[1]);
+		}
+		lua_pushnil(L);
+		lua_pushfstring(L, "fork: %s", strerror(err));
+		return 2;
+	}
+	if (pid == 0) {
+		if (gated)
+			close(gate[1]);
+		child_exec(gated ? gate[0] : -1, argv);
+	}
+	if (gated)
+		close(gate[0]);
+	children[slot].pid = pid;
+	children[slot].gate = gated ? gate[1] : -1;
+	lua_pushinteger(L, pid);
+	return 1;
+}
+
+/* core.release(pid): lets a gated child exec. */
+static int l_release(lua_State *L)
+{
+	pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		if (children[i].pid != pid || children[i].gate < 0)
+			continue;
+		(void)!write(children[i].gate, "g", 1);
+		close(children[i].gate);
+		children[i].gate = -1;
+	}
+	return 0;
+}
+
+/* core.kill(pid, signal_number) -> true | nil, message */
+static int l_kill(lua_State *L)
+{
+	pid_t pid = (pid_t)luaL_checkinteger(L, 1);
+	int sig = (int)luaL_optinteger(L, 2, SIGTERM);
+
+	if (kill(pid, sig) < 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, strerror(errno));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+void kc_loop_kill_children(void)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	int live = 0;
+
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		if (!children[i].pid)
+			continue;
+		if (children[i].gate >= 0) {
+			close(children[i].gate);	/* a gated child exits at once */
+			children[i].gate = -1;
+		}
+		kill(children[i].pid, SIGTERM);
+		live++;
+	}
+	for (int round = 0; live && round < 50; round++) {
+		live = 0;
+		for (int i = 0; i < MAX_CHILDREN; i++) {
+			if (!children[i].pid)
+				continue;
+			if (waitpid(children[i].pid, NULL, WNOHANG) == children[i].pid)
+				children[i].pid = 0;
+			else
+				live++;
+		}
+		if (live)
+			nanosleep(&pause, NULL);
+	}
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		if (!children[i].pid)
+			continue;
+		kill(children[i].pid, SIGKILL);
+		waitpid(children[i].pid, NULL, 0);
+		children[i].pid = 0;
+	}
+}
+
+static const luaL_Reg loop_funcs[] = {
+	{ "poll", l_poll },
+	{ "spawn", l_spawn },
+	{ "release", l_release },
+	{ "kill", l_kill },
+	{ NULL, NULL },
+};
+
+void kc_loop_open(lua_State *L)
+{
+	luaL_register(L, NULL, loop_funcs);
+}

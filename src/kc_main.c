@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kchaos-lua: the host program. main() parses the command line into a Lua table, then
+ * runs everything in protected mode through one call path (docall) with a traceback
+ * handler and Ctrl-C handling; the Lua library in lua/kchaos/ does the rest.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "kc_bpf.h"
+#include "kc_log.h"
+#include "kc_loop.h"
+#include "kc_sys.h"
+
+#ifndef KC_VERSION
+#define KC_VERSION "0.1.0"
+#endif
+#ifndef KC_DATADIR
+#define KC_DATADIR "/usr/local/share/kchaos-lua"
+#endif
+
+struct cmdline {
+	int argc;
+	char **argv;
+};
+
+enum {
+	OPT_DOCTOR = 256, OPT_VM, OPT_VM_KERNEL, OPT_VERSION, OPT_TIMEOUT, OPT_KERNELCHAOS,
+	OPT_INJECT, OPT_SYSTEM, OPT_CGROUP, OPT_CHECK,
+};
+
+static const struct option long_opts[] = {
+	{ "dry-run", no_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "doctor", no_argument, NULL, OPT_DOCTOR },
+	{ "vm", no_argument, NULL, OPT_VM },
+	{ "vm-kernel", required_argument, NULL, OPT_VM_KERNEL },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "kernelchaos", required_argument, NULL, OPT_KERNELCHAOS },
+	{ "inject", required_argument, NULL, OPT_INJECT },
+	{ "system", no_argument, NULL, OPT_SYSTEM },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void set_str(lua_State *L, const char *key, const char *val)
+{
+	lua_pushstring(L, val);
+	lua_setfield(L, -2, key);
+}
+
+static void set_bool(lua_State *L, const char *key)
+{
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, key);
+}
+
+static void append_str(lua_State *L, const char *key, const char *val)
+{
+	lua_getfield(L, -1, key);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, key);
+	}
+	lua_pushstring(L, val);
+	lua_rawseti(L, -2, (int)lua_objlen(L, -2) + 1);
+	lua_pop(L, 1);
+}
+
+static const char *opt_name(int c, int idx)
+{
+	static char buf[3];
+
+	if (c >= 256 || idx >= 0)
+		return long_opts[idx].name;
+	buf[0] = '-';
+	buf[1] = (char)c;
+	buf[2] = '\0';
+	return buf;
+}
+
+/* Builds the options table; returns 0, or -1 after a usage error was stored. */
+static int push_options(lua_State *L, int argc, char **argv)
+{
+	int c, idx, verbose = 0;
+
+	lua_newtable(L);
+	opterr = 0;
+	optind = 1;
+	for (;;) {
+		idx = -1;
+		c = getopt_long(argc, argv, "+e:ilc:p:dvqf:o:hV", long_opts, &idx);
+		if (c == -1)
+			break;
+		switch (c) {
+		case 'e': append_str(L, "chunks", optarg); break;
+		case 'i': set_bool(L, "interactive"); break;
+		case 'l': set_bool(L, "list"); break;
+		case 'c': set_str(L, "command", optarg); break;
+		case 'p': set_str(L, "pid", optarg); break;
+		case 'd': set_bool(L, "dry_run"); break;
+		case 'v': verbose++; break;
+		case 'q': set_bool(L, "quiet"); break;
+		case 'f': set_str(L, "format", optarg); break;
+		case 'o': set_str(L, "output", optarg); break;
+		case 'h': set_bool(L, "help"); break;
+		case 'V':
+		case OPT_VERSION: set_bool(L, "version"); break;
+		case OPT_DOCTOR: set_bool(L, "doctor"); break;
+		case OPT_VM: set_bool(L, "vm"); break;
+		case OPT_VM_KERNEL: set_str(L, "vm_kernel", optarg); break;
+		case OPT_TIMEOUT: set_str(L, "timeout", optarg); break;
+		case OPT_KERNELCHAOS: set_str(L, "kernelchaos", optarg); break;
+		case OPT_INJECT: set_str(L, "inject", optarg); break;
+		case OPT_SYSTEM: set_bool(L, "system"); break;
+		case OPT_CGROUP: set_str(L, "cgroup", optarg); break;
+		case OPT_CHECK: set_bool(L, "check"); break;
+		case ':':
+			lua_pushfstring(L, "option '%s' needs a value",
+					optopt ? opt_name(optopt, -1) : argv[optind - 1]);
+			lua_setfield(L, -2, "usage_error");
+			return -1;
+		default:
+			if (optopt && strchr("ecpfo", optopt))
+				lua_pushfstring(L, "option '-%c' needs a value", optopt);
+			else if (optopt)
+				lua_pushfstring(L, "unknown option '-%c'", optopt);
+			else
+				lua_pushfstring(L, "unknown option '%s'", argv[optind - 1]);
+			lua_setfield(L, -2, "usage_error");
+			return -1;
+		}
+	}
+	lua_pushinteger(L, verbose);
+	lua_setfield(L, -2, "verbose");
+
+	/* The rest: script and its arguments (or, with -l, the glob). */
+	lua_newtable(L);
+	for (int i = optind; i < argc; i++) {
+		lua_pushstring(L, argv[i]);
+		lua_rawseti(L, -2, i - optind + 1);
+	}
+	lua_setfield(L, -2, "rest");
+
+	/* The whole command line, for --vm to run it again inside the guest. */
+	lua_newtable(L);
+	for (int i = 0; i < argc; i++) {
+		lua_pushstring(L, argv[i]);
+		lua_rawseti(L, -2, i);
+	}
+	lua_setfield(L, -2, "argv");
+	return 0;
+}
+
+/* The message handler of every protected call: message plus traceback. */
+static int msghandler(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (!msg) {
+		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+			return 1;
+		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	}
+	/* Keep the bare message for users and the traceback for -v. */
+	lua_getglobal(L, "debug");
+	lua_getfield(L, -1, "traceback");
+	lua_pushstring(L, msg);
+	lua_pushinteger(L, 2);
+	lua_call(L, 2, 1);
+	lua_setfield(L, LUA_REGISTRYINDEX, "kchaos.last_traceback");
+	lua_pop(L, 1);
+	lua_pushstring(L, msg);
+	return 1;
+}
+
+/* The one call path from C into Lua. */
+static int docall(lua_State *L, int narg, int nres)
+{
+	int base = lua_gettop(L) - narg;
+	int status;
+
+	lua_pushcfunction(L, msghandler);
+	lua_insert(L, base);
+	status = lua_pcall(L, narg, nres, base);
+	lua_remove(L, base);
+	return status;
+}
+
+static void set_paths(lua_State *L)
+{
+	char exe[PATH_MAX], dir[PATH_MAX], probe[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *root = KC_DATADIR;
+	const char *env = getenv("KCHAOS_DATADIR");
+
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(dir, sizeof(dir), "%s", dirname(exe));
+		snprintf(probe, sizeof(probe), "%s/lua/kchaos/main.lua", dir);
+		if (access(probe, R_OK) == 0)
+			root = dir;
+	}
+	if (env && *env)
+		root = env;
+
+	lua_getglobal(L, "package");
+	lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua;", root, root);
+	lua_getfield(L, -2, "path");
+	lua_concat(L, 2);
+	lua_setfield(L, -2, "path");
+	lua_pop(L, 1);
+
+	lua_pushstring(L, root);
+	lua_setfield(L, -2, "datadir");
+}
+
+static int pmain(lua_State *L)
+{
+	struct cmdline *cl = lua_touserdata(L, 1);
+	luaL_openlibs(L);
+
+	/* kchaos.core: the one C module Lua calls. */
+	lua_newtable(L);
+	kc_bpf_open(L);
+	kc_loop_open(L);
+	kc_sys_open(L);
+	set_str(L, "version", KC_VERSION);
+	set_paths(L);
+	lua_getglobal(L, "package");
+	lua_getfield(L, -1, "loaded");
+	lua_pushvalue(L, -3);
+	lua_setfield(L, -2, "kchaos.core");
+	lua_pop(L, 3);
+
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "kchaos.main");
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, "run");
+	push_options(L, cl->argc, cl->argv);
+	lua_call(L, 1, 1);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cmdline cl = { argc, argv };
+	lua_State *L = luaL_newstate();
+	int status, code = 1;
+	const char *lvl = getenv("KCHAOS_LOG");
+
+	if (!L) {
+		kc_err("cannot create the Lua state: not enough memory");
+		return 1;
+	}
+	if (lvl && *lvl)
+		kc_log_set_level(atoi(lvl));
+	if (kc_loop_init(L) < 0)
+		kc_warn("cannot install signal handlers; Ctrl-C will not clean up");
+
+	lua_pushcfunction(L, pmain);
+	lua_pushlightuserdata(L, &cl);
+	status = docall(L, 1, 1);
+	if (status == 0) {
+		code = lua_isnumber(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+	} else {
+		const char *msg = lua_tostring(L, -1);
+
+		kc_err("%s", msg ? msg : "(no message)");
+		if (kc_log_get_level() >= KC_LOG_INFO) {
+			lua_getfield(L, LUA_REGISTRYINDEX, "kchaos.last_traceback");
+			if (lua_isstring(L, -1))
+				fprintf(stderr, "%s\n", lua_tostring(L, -1));
+		}
+		code = 1;
+	}
+	if (kc_loop_signal() == SIGINT)
+		code = 130;
+	else if (kc_loop_signal() == SIGTERM)
+		code = 143;
+
+	/* Teardown: workloads, then every probe and program, then the state. */
+	kc_loop_kill_children();
+	kc_bpf_close_all();
+	lua_close(L);
+	return code;
+}
