@@ -25,23 +25,120 @@ static inline void *slab_address(const struct slab *slab)
 #include <linux/slub_def.h>
 ]]
 
-local HELPERS = [[
-static __always_inline int kc_memeq(const char *a, const char *b, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
-}
+-- String comparisons are generated per literal, character by character: libbcc does
+-- not rewrite kernel pointer reads written inside macros, and literals stay off .rodata.
+local function literal_bytes(lit)
+	local out, i = {}, 1
+	local esc = { n = 10, t = 9, r = 13, ["0"] = 0, ["\\"] = 92, ['"'] = 34, ["'"] = 39 }
+	while i <= #lit do
+		local c = lit:sub(i, i)
+		if c == "\\" then
+			local nx = lit:sub(i + 1, i + 1)
+			if not esc[nx] then return nil, "has an escape other than \\n \\t \\r \\0 \\\\ \\\"" end
+			out[#out + 1] = esc[nx]
+			i = i + 2
+		else
+			out[#out + 1] = c:byte()
+			i = i + 1
+		end
+	end
+	out[#out + 1] = 0
+	return out
+end
 
-/* STRNCMP(s, "lit", n): the first n bytes of kernel string s equal those of "lit". */
-#define STRNCMP(s, lit, n) ({ \
-	char __kc_buf[sizeof(lit)] = {}; \
-	bpf_probe_read_kernel_str(__kc_buf, sizeof(__kc_buf), (const void *)(s)); \
-	kc_memeq(__kc_buf, lit, (n) < sizeof(lit) ? (n) : sizeof(lit)); })
-/* STRCMP(s, "lit"): kernel string s equals "lit". */
-#define STRCMP(s, lit) STRNCMP(s, lit, sizeof(lit))
-]]
+-- Splits "a, b(c, d), \"e,f\"" at top-level commas.
+local function split_args(s)
+	local args, depth, cur, i = {}, 0, {}, 1
+	while i <= #s do
+		local c = s:sub(i, i)
+		if c == '"' or c == "'" then
+			local j = i + 1
+			while j <= #s and s:sub(j, j) ~= c do
+				if s:sub(j, j) == "\\" then j = j + 1 end
+				j = j + 1
+			end
+			cur[#cur + 1] = s:sub(i, j)
+			i = j
+		elseif c == "(" or c == "[" then
+			depth = depth + 1
+			cur[#cur + 1] = c
+		elseif c == ")" or c == "]" then
+			depth = depth - 1
+			cur[#cur + 1] = c
+		elseif c == "," and depth == 0 then
+			args[#args + 1] = table.concat(cur):match("^%s*(.-)%s*$")
+			cur = {}
+		else
+			cur[#cur + 1] = c
+		end
+		i = i + 1
+	end
+	args[#args + 1] = table.concat(cur):match("^%s*(.-)%s*$")
+	return args
+end
+
+-- Replaces STRCMP/STRNCMP calls in a predicate by calls to generated comparators.
+-- Returns the new text, or nil and a message.
+function M.expand_strings(pred, lits)
+	local out, pos = {}, 1
+	while true do
+		local s, e, name = pred:find("%f[%w_](STRN?CMP)%s*%(", pos)
+		if not s then break end
+		out[#out + 1] = pred:sub(pos, s - 1)
+		local depth, j = 1, e + 1
+		while j <= #pred and depth > 0 do
+			local c = pred:sub(j, j)
+			if c == '"' or c == "'" then
+				j = j + 1
+				while j <= #pred and pred:sub(j, j) ~= c do
+					if pred:sub(j, j) == "\\" then j = j + 1 end
+					j = j + 1
+				end
+			elseif c == "(" then depth = depth + 1
+			elseif c == ")" then depth = depth - 1 end
+			j = j + 1
+		end
+		local args = split_args(pred:sub(e + 1, j - 2))
+		local want = name == "STRCMP" and 2 or 3
+		if #args ~= want then
+			return nil, ("%s takes %d arguments, not %d"):format(name, want, #args)
+		end
+		local lit = args[2]:match('^"(.*)"$')
+		if not lit or lit:find('[^\\]"') then
+			return nil, ("%s's second argument must be a string literal"):format(name)
+		end
+		local bytes, err = literal_bytes(lit)
+		if not bytes then return nil, ("%s's string %s"):format(name, err) end
+		if #bytes > 64 then
+			return nil, ("%s's string is longer than 63 characters"):format(name)
+		end
+		local n = #bytes
+		if name == "STRNCMP" then
+			n = tonumber(args[3])
+			if not n or n < 1 or n % 1 ~= 0 then
+				return nil, "STRNCMP's length must be a positive whole number"
+			end
+			n = math.min(n, #bytes)
+		end
+		lits[#lits + 1] = { bytes = bytes, n = n }
+		out[#out + 1] = ("kc_str_%d((const char *)(%s))"):format(#lits, args[1])
+		pos = j
+	end
+	out[#out + 1] = pred:sub(pos)
+	return table.concat(out)
+end
+
+local function gen_literals(w, lits)
+	for i, l in ipairs(lits) do
+		local cmp = {}
+		for k = 1, l.n do cmp[#cmp + 1] = ("b[%d] == %d"):format(k - 1, l.bytes[k]) end
+		w:fmt(nil, "static __always_inline int kc_lit_%d(const char *b)\n{\n\treturn %s;\n}",
+			i, table.concat(cmp, " && "))
+		w:fmt(nil, "static __always_inline int kc_str_%d(const char *s)\n{", i)
+		w:fmt(nil, "\tchar b[%d] = {};\n\n\tbpf_probe_read_kernel_str(b, sizeof(b), s);", #l.bytes)
+		w:fmt(nil, "\treturn kc_lit_%d(b);\n}\n", i)
+	end
+end
 
 local function cstr(s)
 	return '"' .. s:gsub('[\\"]', "\\%0") .. '"'
@@ -96,7 +193,7 @@ local function frame_groups(r)
 	return order
 end
 
-local function gen_chain(w, r, idx, progs)
+local function gen_chain(w, r, idx, progs, ex)
 	local n = #r.frames
 	local st = ("kc_chain_r%d"):format(idx)
 	local tag = { rule = r }
@@ -127,9 +224,9 @@ local function gen_chain(w, r, idx, progs)
 			w:fmt(ftag, "\tkc_d = kc_st->calls[%d];\n\tkc_st->calls[%d] = kc_d + 1;", i - 1, i - 1)
 			local cond = i > 1 and ("kc_st->active[%d] > 0"):format(i - 2) or "1"
 			w:fmt(ftag, "\tkc_ok = kc_d < 64 && %s;", cond)
-			if fr.predicate then
+			if ex.frames[i] then
 				w:add("\tif (kc_ok)", ftag)
-				w:add("\t\tkc_ok = !!(" .. fr.predicate .. ");", ftag)
+				w:add("\t\tkc_ok = !!(" .. ex.frames[i] .. ");", ftag)
 			end
 			w:fmt(ftag, "\tif (kc_ok) {\n\t\tkc_st->active[%d]++;\n\t\tkc_st->bits[%d] |= 1ULL << kc_d;\n\t}",
 				i - 1, i - 1)
@@ -156,7 +253,7 @@ local function gen_chain(w, r, idx, progs)
 	end
 end
 
-local function gen_site(w, r, idx, progs)
+local function gen_site(w, r, idx, progs, ex)
 	local tag = { rule = r }
 	local fn = ("kc_r%d_site"):format(idx)
 	local params = site_params(r)
@@ -194,8 +291,7 @@ local function gen_site(w, r, idx, progs)
 	if r.scope.comm then
 		w:add("\t{\n\t\tchar kc_comm[16] = {};", tag)
 		w:add("\t\tbpf_get_current_comm(&kc_comm, sizeof(kc_comm));", tag)
-		w:fmt(tag, "\t\tif (!kc_memeq(kc_comm, %s, %d))\n\t\t\treturn 0;\n\t}", cstr(r.scope.comm),
-			#r.scope.comm + 1)
+		w:fmt(tag, "\t\tif (!kc_lit_%d(kc_comm))\n\t\t\treturn 0;\n\t}", ex.comm)
 	end
 	if #r.frames > 0 then
 		w:fmt(tag, "\tstruct kc_chain_r%d_state *kc_ch = kc_chain_r%d.lookup(&kc_tid);", idx, idx)
@@ -213,7 +309,7 @@ local function gen_site(w, r, idx, progs)
 		w:fmt(tag, "\tif (%s < %d)\n\t\treturn 0;", site_arg(r, 2), f.order)
 	end
 	if f.cache then
-		w:fmt(tag, "\tif (!STRCMP(%s->name, %s))\n\t\treturn 0;", site_arg(r, 1), cstr(f.cache))
+		w:fmt(tag, "\tif (!kc_str_%d(%s->name))\n\t\treturn 0;", ex.cache, site_arg(r, 1))
 	end
 	if f.size then
 		w:fmt(tag, "\tif (%s->object_size != %d)\n\t\treturn 0;", site_arg(r, 1), f.size)
@@ -227,7 +323,7 @@ local function gen_site(w, r, idx, progs)
 	end
 	if r.site_pred and r.site_pred.predicate then
 		local ftag = { rule = r, frame = r.site_pred.frame, site = true }
-		w:add("\tif (!(" .. r.site_pred.predicate .. "))", ftag)
+		w:add("\tif (!(" .. ex.site .. "))", ftag)
 		w:add("\t\treturn 0;", ftag)
 	end
 	w:add([[
@@ -348,11 +444,37 @@ function M.generate(rules)
 	if any_stack then w:add("BPF_STACK_TRACE(kc_stacks, 1024);") end
 	if any_tree then w:add("BPF_HASH(kc_tree, u32, u64, 65536);") end
 	w:add("")
-	w:add(HELPERS)
+
+	-- String comparisons first: every program below may call them.
+	local lits, exs = {}, {}
+	local function expand(r, text)
+		local out, err = M.expand_strings(text, lits)
+		if not out then error(("%s: %s"):format(r.where or "?", err), 0) end
+		return out
+	end
+	for idx, r in ipairs(rules) do
+		local ex = { frames = {} }
+		for i, fr in ipairs(r.frames) do
+			if fr.predicate then ex.frames[i] = expand(r, fr.predicate) end
+		end
+		if r.site_pred and r.site_pred.predicate then ex.site = expand(r, r.site_pred.predicate) end
+		if r.scope.comm then
+			local bytes = { r.scope.comm:byte(1, -1) }
+			bytes[#bytes + 1] = 0
+			lits[#lits + 1] = { bytes = bytes, n = #bytes }
+			ex.comm = #lits
+		end
+		if r.filters.cache then
+			expand(r, ("STRCMP(x, %s)"):format(cstr(r.filters.cache)))
+			ex.cache = #lits
+		end
+		exs[idx] = ex
+	end
+	gen_literals(w, lits)
 	if any_tree then w:add(TREE) end
 	for idx, r in ipairs(rules) do
-		if #r.frames > 0 then gen_chain(w, r, idx - 1, progs) end
-		gen_site(w, r, idx - 1, progs)
+		if #r.frames > 0 then gen_chain(w, r, idx - 1, progs, exs[idx]) end
+		gen_site(w, r, idx - 1, progs, exs[idx])
 	end
 	if any_tree then
 		progs[#progs + 1] = { fn = "kc_tree_fork", kind = "tracepoint",

@@ -72,7 +72,7 @@ local function run_vm(opts)
 		end
 	end
 	local runner = core.datadir .. "/src/vm/run-guest.sh"
-	local cmd = { "/bin/sh", runner }
+	local cmd = { runner }
 	local kernel = opts.vm_kernel or os.getenv("KCHAOS_VM_KERNEL")
 	if kernel and kernel ~= "" then
 		cmd[#cmd + 1] = "--kernel"

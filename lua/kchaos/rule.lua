@@ -94,7 +94,10 @@ function M.check_predicate(p)
 	if #stack > 0 then
 		return nil, ("has an unclosed '%s'"):format(stack[#stack])
 	end
-	return (p:gsub("%s*\n%s*", " "))
+	p = p:gsub("%s*\n%s*", " ")
+	local ok, err = require("kchaos.codegen").expand_strings(p, {})
+	if not ok then return nil, err end
+	return p
 end
 
 -- Checks a C parameter list and returns it with the parameter names.
