@@ -131,11 +131,17 @@ end
 local function gen_literals(w, lits)
 	for i, l in ipairs(lits) do
 		local cmp = {}
-		for k = 1, l.n do cmp[#cmp + 1] = ("b[%d] == %d"):format(k - 1, l.bytes[k]) end
+		for k = 1, l.n do
+			-- char may be signed: bytes above 127 compare as unsigned.
+			local fmt = l.bytes[k] > 127 and "(unsigned char)b[%d] == %d" or "b[%d] == %d"
+			cmp[#cmp + 1] = fmt:format(k - 1, l.bytes[k])
+		end
 		w:fmt(nil, "static __always_inline int kc_lit_%d(const char *b)\n{\n\treturn %s;\n}",
 			i, table.concat(cmp, " && "))
 		w:fmt(nil, "static __always_inline int kc_str_%d(const char *s)\n{", i)
-		w:fmt(nil, "\tchar b[%d] = {};\n\n\tbpf_probe_read_kernel_str(b, sizeof(b), s);", #l.bytes)
+		-- One byte more than the literal, so a longer string is not cut down to a match.
+		w:fmt(nil, "\tchar b[%d] = {};\n\n\tbpf_probe_read_kernel_str(b, sizeof(b), s);",
+			#l.bytes + 1)
 		w:fmt(nil, "\treturn kc_lit_%d(b);\n}\n", i)
 	end
 end

@@ -55,7 +55,7 @@ local function live_of(r)
 end
 
 local function push_ctl(r)
-	if r.set then engine().write_ctl(r.set, r.index, live_of(r)) end
+	if r._set then engine().write_ctl(r._set, r.index, live_of(r)) end
 end
 
 -- Makes a rule from a table of fields; see docs/rules.md.
@@ -138,7 +138,7 @@ function Rule:set(t)
 end
 
 function Rule:stats()
-	local st = self.set and engine().read_stats(self.set, self.index)
+	local st = self._set and engine().read_stats(self._set, self.index)
 		or { matched = 0, injected = 0, lost = 0 }
 	st.armed = self.live.armed
 	return st
@@ -172,7 +172,7 @@ function kchaos._commit()
 	local ok, err = pcall(function()
 		E.set_global(set, core.now() + S.lease_ns)
 		for _, r in ipairs(rules) do
-			r.set = set
+			r._set = set
 			E.write_ctl(set, r.index, live_of(r))
 		end
 		-- Trees: one bit per distinct root; existing descendants join at once.
@@ -210,7 +210,7 @@ function kchaos._commit()
 	end)
 	if not ok then
 		set.ps:close()
-		for _, r in ipairs(rules) do r.set = nil end
+		for _, r in ipairs(rules) do r._set = nil end
 		error(err, 0)
 	end
 	S.sets[#S.sets + 1] = set
@@ -231,6 +231,11 @@ function kchaos.rules()
 	local out = {}
 	for _, r in ipairs(S.rules) do out[#out + 1] = r end
 	return out
+end
+
+-- The process id of kchaos-lua itself (never failed; its children can be).
+function kchaos.pid()
+	return core.getpid()
 end
 
 function kchaos.compiles()
@@ -287,8 +292,8 @@ local function dispatch(ev)
 	ev.rule = r.name or r.id
 	ev.site = r.site.kind == "func" and r.site.func or r.site.kind
 	ev.func = r.site.func
-	if ev.stack_id and r.set then
-		ev.stack = engine().stack(r.set, ev.stack_id)
+	if ev.stack_id and r._set then
+		ev.stack = engine().stack(r._set, ev.stack_id)
 	end
 	ev.stack_id = nil
 	r.events = (r.events or 0) + 1
@@ -300,7 +305,7 @@ end
 local function all_windows_over(now)
 	local any = false
 	for _, r in ipairs(S.rules) do
-		if r.set then
+		if r._set then
 			any = true
 			local l = r.live
 			if not (r.duration and l.armed_at and now >= l.armed_at + (r.after or 0) + r.duration) then

@@ -123,10 +123,12 @@ function M.check_params(s)
 	return (s:gsub("%s+", " "):match("^%s*(.-)%s*$")), names
 end
 
+-- A C identifier, optionally with the compiler's clone suffixes ("foo.isra.0").
 local function check_func_name(where, name, f, what)
-	if type(f) ~= "string" or not f:match("^[%a_][%w_]*$") then
+	if type(f) ~= "string" or not f:gsub("%.[%w_]+", ""):match("^[%a_][%w_]*$") then
 		fail(where, name, "%s %s is not a kernel function name (letters, digits and "
-			.. "underscores)", what, type(f) == "string" and ("%q"):format(f) or tostring(f))
+			.. "underscores, with a clone suffix such as .isra.0 if any)", what,
+			type(f) == "string" and ("%q"):format(f) or tostring(f))
 	end
 end
 
@@ -199,7 +201,7 @@ local function check_frames(where, name, chain, site, env)
 				names = names, predicate = pred, frame = i }
 		else
 			check_func_name(where, name, f, ("callchain frame %d:"):format(i))
-			if sigs[f] and sigs[f] ~= params and params ~= "" then
+			if sigs[f] and sigs[f] ~= "" and params ~= "" and sigs[f] ~= params then
 				fail(where, name, "callchain names '%s' twice with different params", f)
 			end
 			sigs[f] = sigs[f] ~= "" and sigs[f] or params
@@ -415,7 +417,7 @@ function M.normalize(spec, where, env)
 		local p, names = M.check_params(spec.params)
 		if not p then fail(where, name, "params %s", names) end
 		r.site_pred = r.site_pred or {}
-		r.site_pred.params, r.site_pred.names = r.site_pred.params or p, names
+		if not r.site_pred.params then r.site_pred.params, r.site_pred.names = p, names end
 	end
 	if site.kind == "func" and r.site_pred and r.site_pred.predicate and not r.site_pred.params then
 		fail(where, name, "the last frame's predicate is over '%s''s arguments; give their "

@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs the test suites (all by default, or those named: lua c vm) and ends with one line
+# summing them: "N passed, N failed". The guest suite boots the guest kernel, building it
+# first when it is not cached; a guest that cannot boot counts as a failure.
+cd "$(dirname "$0")/.." || exit 2
+suites=${*:-lua c vm}
+total_pass=0
+total_fail=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+count() {
+	# count PASS FAIL: adds a suite's result to the totals.
+	total_pass=$((total_pass + $1))
+	total_fail=$((total_fail + $2))
+}
+
+run_lua() {
+	echo "== lua: busted specs (LuaJIT)"
+	busted --lua=luajit --helper=tests/lua/helper.lua -o TAP tests/lua >"$log" 2>&1
+	st=$?
+	grep -E '^not ok' -A8 "$log"
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok' "$log")
+	[ $st -ne 0 ] && [ "$f" -eq 0 ] && { cat "$log"; f=1; }
+	echo "lua: $p passed, $f failed"
+	count "$p" "$f"
+}
+
+run_suite() {
+	# run_suite NAME CMD...: a suite that ends with "NAME: N passed, N failed".
+	name=$1
+	shift
+	echo "== $name"
+	"$@" 2>&1 | tee "$log"
+	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed$" "$log" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "$name: the suite did not finish (no summary line): counted as 1 failure"
+		count 0 1
+		return
+	fi
+	p=$(echo "$line" | sed 's/.*: \([0-9]*\) passed.*/\1/')
+	f=$(echo "$line" | sed 's/.* \([0-9]*\) failed$/\1/')
+	count "$p" "$f"
+}
+
+for s in $suites; do
+	case $s in
+	lua) run_lua ;;
+	c) run_suite host tests/c/run.sh ;;
+	vm) run_suite guest src/vm/run-guest.sh --timeout 1500 -- tests/vm/suite.sh ;;
+	*) echo "unknown suite '$s' (lua, c, vm)"; exit 2 ;;
+	esac
+done
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
