@@ -98,3 +98,6 @@ test-c: kchaos-lua
 
 test-vm: kchaos-lua
 	@tests/run-all.sh vm
+
+tests/c/test_sys: tests/c/test_sys.c $(filter-out build/kc_main.o,$(OBJS))
+	$(call quiet,CC,$@)$(CC) $(KC_CFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.." || exit 2
 K=./kchaos-lua
 pass=0
 fail=0
-mkdir -p /tmp/kctest
+mkdir -p /tmp/kctest && mount -t tmpfs kctest /tmp/kctest || exit 2
 
 no_probes_left() {
 	[ ! -s /sys/kernel/debug/kprobes/list ]

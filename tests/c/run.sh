@@ -1,0 +1,90 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Host tests: the C unit tests, and the command line as a user meets it on a kernel that
+# cannot inject: errors, dry runs, and generated BPF C compiled with libbcc against the
+# guest kernel's own headers (so a code generation mistake shows without booting).
+cd "$(dirname "$0")/../.." || exit 2
+K=./kchaos-lua
+pass=0
+fail=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $1"; sed 's/^/#   /' "$out"; }
+
+# expect NAME STATUS TEXT CMD...: CMD exits with STATUS and its output contains TEXT.
+expect() {
+	name=$1 want=$2 text=$3
+	shift 3
+	"$@" >"$out" 2>&1
+	st=$?
+	if [ "$st" -eq "$want" ] && grep -qF -- "$text" "$out"; then ok "$name"
+	else echo "exit status $st, wanted $want and \"$text\"" >>"$out"; not_ok "$name"; fi
+}
+
+# C unit tests.
+if make -s tests/c/test_sys >"$out" 2>&1 && tests/c/test_sys >"$out" 2>&1; then
+	p=$(grep -c '^ok' "$out")
+	pass=$((pass + p))
+	echo "ok - C unit tests ($p checks)"
+else
+	not_ok "C unit tests"
+fi
+
+expect "an error in -e names the chunk and line" 1 "kchaos-lua: error: (command line):1: boom" \
+	$K -e 'error("boom")'
+expect "an unknown option is one clear line" 2 "unknown option '--bogus'" $K --bogus
+expect "a missing script is named" 1 "cannot open no-such-script.lua: no such file" \
+	$K no-such-script.lua
+printf 'local x = = 1\n' > /tmp/kc_syntax.lua
+expect "a syntax error names the script and line" 1 "/tmp/kc_syntax.lua:1: unexpected symbol" \
+	$K /tmp/kc_syntax.lua
+expect "a script error names the script and line" 1 "tests/c/scripts/typo.lua:2: rule 'typo': field 'probabilty' is unknown (did you mean 'probability'?)" \
+	$K tests/c/scripts/typo.lua
+expect "arguments reach the script as arg" 0 "args: a b 2" \
+	$K -e 'x = 1' tests/c/scripts/args.lua a b
+expect "--version" 0 "kchaos-lua 0.1.0" $K --version
+expect "--help lists --vm" 0 "--vm " $K --help
+expect "-f takes text or json" 2 "-f takes 'text' or 'json', not 'xml'" $K -f xml -e ''
+expect "options of later versions say so" 2 "is not available in this version yet" $K -i
+expect "--vm-kernel needs --vm" 2 "--vm-kernel goes with --vm" $K --vm-kernel /x -e ''
+expect "--vm with a file that is not a kernel" 2 "is not a kernel image" \
+	$K --vm --vm-kernel /etc/passwd --doctor
+expect "-p needs a live process" 1 "-p 999999: no such process" $K -p 999999 -e ''
+expect "a probability out of range" 1 "(command line):1: rule: probability 1.5 is out of range" \
+	$K -e 'kchaos.slab{ probability = 1.5 }'
+expect "a predicate may not escape" 1 "predicate may not contain ';'" \
+	$K -d -e 'kchaos.slab{ callchain = { { func = "f", predicate = "1; evil()" } } }'
+
+# A dry run needs neither root nor a capable kernel.
+expect "--dry-run prints BPF C without root" 0 "int kc_r0_site(struct pt_regs *ctx" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups $K -d tests/vm/cases/classic.lua
+
+# Generated C compiled by libbcc against the guest kernel's headers.
+kdir=$(src/vm/build-kernel.sh 2>/dev/null)
+if [ -z "$kdir" ]; then
+	echo "cannot build the guest kernel" >"$out"
+	not_ok "guest kernel headers for compile checks"
+else
+	KCHAOS_KERNEL_HEADERS=$(dirname "$kdir")/headers
+	export KCHAOS_KERNEL_HEADERS
+	for f in tests/vm/cases/*.lua; do
+		case $f in *bio.lua) continue ;; esac
+		expect "$(basename "$f") compiles against the guest headers" 0 "BPF C compiles" \
+			$K -d --check "$f"
+	done
+	expect "a predicate that does not compile names rule and frame" 1 \
+		"(command line):1: rule 'p': the predicate of callchain frame 1 does not compile: no member named 'nope' in 'struct dentry'" \
+		$K -d --check -e 'kchaos.slab{ name = "p", callchain = { { func = "d_alloc_parallel", params = "struct dentry *parent", predicate = "parent->nope == 1" } } }'
+	expect "a header that does not exist" 1 \
+		"(command line):1: rule: header 'linux/nope.h' does not exist in this kernel's headers" \
+		$K -d --check -e 'kchaos.slab{ headers = { "linux/nope.h" } }'
+	expect "a kernel without override support names the option and --vm" 1 \
+		"lacks CONFIG_BPF_KPROBE_OVERRIDE (check with --doctor, or run with --vm)" \
+		$K -e 'kchaos.slab{ comm = "nothing" }'
+fi
+expect "--doctor on this host says it cannot inject and suggests --vm" 1 "--vm" $K --doctor
+
+echo "host: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,2 @@
+-- Prints the arguments it was given.
+print("args: " .. table.concat(arg, " ") .. " " .. #arg)
