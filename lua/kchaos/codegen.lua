@@ -7,6 +7,7 @@ local M = {}
 M.RING_PAGES = 256
 
 local PRELUDE = [[
+#define BPF_LICENSE GPL
 #include <uapi/linux/ptrace.h>
 #include <linux/sched.h>
 ]]

@@ -316,6 +316,44 @@ local function all_windows_over(now)
 	return any
 end
 
+-- One turn of the event loop: waits up to `wait_ms`, renews the lease, delivers events
+-- and records exited children in S.exited. Returns the signal that arrived, if any.
+local function step(wait_ms)
+	local events, exits, sig = core.poll(wait_ms)
+	local now = core.now()
+	for _, set in ipairs(S.sets) do engine().set_global(set, now + S.lease_ns) end
+	for _, ev in ipairs(events) do dispatch(ev) end
+	for _, ex in ipairs(exits) do S.exited[ex.pid] = ex end
+	return sig
+end
+S.exited = {}
+
+-- Workloads: kchaos.spawn{ "cmd", "arg" } or kchaos.spawn("shell command").
+local Proc = {}
+Proc.__index = Proc
+function kchaos.spawn(cmd)
+	if type(cmd) ~= "string" and type(cmd) ~= "table" then
+		error(util.where(2) .. ": spawn expects a command: a shell string or a list of words", 0)
+	end
+	local pid, err = core.spawn(cmd, false)
+	if not pid then error(util.where(2) .. ": cannot start the workload: " .. err, 0) end
+	return setmetatable({ _pid = pid }, Proc)
+end
+function Proc:pid() return self._pid end
+-- Waits for the process while the event loop keeps running; returns its exit status.
+function Proc:wait()
+	while not S.exited[self._pid] do
+		local sig = step(200)
+		if sig then error("interrupted while waiting for a workload", 0) end
+		run_timers(core.now())
+	end
+	self.status = S.exited[self._pid]
+	return self.status.code
+end
+function Proc:kill(sig)
+	return core.kill(self._pid, sig or 15)
+end
+
 -- Runs the event loop until stop(), the workload ends, the timeout or a signal.
 -- Returns the exit code.
 function kchaos._run(opts)
@@ -329,20 +367,16 @@ function kchaos._run(opts)
 		local nt = next_timer(now)
 		if nt then wait = math.min(wait, math.ceil(nt / 1e6)) end
 		if deadline then wait = math.min(wait, math.max(0, math.ceil((deadline - now) / 1e6))) end
-		local events, exits, sig = core.poll(wait)
+		local sig = step(wait)
 		now = core.now()
-		for _, set in ipairs(S.sets) do engine().set_global(set, now + S.lease_ns) end
-		for _, ev in ipairs(events) do dispatch(ev) end
-		for _, ex in ipairs(exits) do
-			if workload and ex.pid == workload then
-				output.info(("workload exited with status %d"):format(ex.code or 0))
-				code = ex.code or 0
-				kchaos._workload_status = ex
-			end
-			if S.on_exit then S.on_exit(ex) end
-		end
 		if sig then code = sig:match("[Ii]nterrupt") and 130 or 143; break end
-		if code then break end
+		local ex = workload and S.exited[workload]
+		if ex then
+			output.info(("workload exited with status %d"):format(ex.code or 0))
+			kchaos._workload_status = ex
+			code = ex.code or 0
+			break
+		end
 		run_timers(now)
 		if S.stopped then code = S.stopped; break end
 		if deadline and now >= deadline then
@@ -356,7 +390,7 @@ function kchaos._run(opts)
 			break
 		end
 	end
-	-- Drain what is left in the ring buffers.
+	-- Deliver what is left in the ring buffers.
 	local events = core.poll(0)
 	for _, ev in ipairs(events) do dispatch(ev) end
 	return code

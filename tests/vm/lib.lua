@@ -6,17 +6,19 @@ local T = {}
 T.dir = "/tmp/kctest"
 os.execute("mkdir -p " .. T.dir)
 
--- Runs a shell command; true when it exits 0.
+-- Runs a shell command as a workload (the event loop keeps running while it does);
+-- true when it exits 0.
 function T.sh(cmd)
-	local st = os.execute(cmd)
-	return st == 0 or st == true
+	return kchaos.spawn{ "/bin/sh", "-c", cmd }:wait() == 0
 end
 
--- Runs a shell command and returns its output.
+-- Runs a shell command and returns its output (stdout and stderr).
 function T.out(cmd)
-	local p = assert(io.popen(cmd))
-	local s = p:read("*a")
-	p:close()
+	local file = T.dir .. "/.out"
+	kchaos.spawn{ "/bin/sh", "-c", "(" .. cmd .. ") >" .. file .. " 2>&1" }:wait()
+	local f = assert(io.open(file, "rb"))
+	local s = f:read("*a")
+	f:close()
 	return s
 end
 
