@@ -412,7 +412,7 @@ static int l_delete(lua_State *L)
 	return 1;
 }
 
-/* ps:stack(map, stack_id) -> { addr, ... } */
+/* ps:stack(map, stack_id) -> { "ffffffff81234567", ... } */
 static int l_stack(lua_State *L)
 {
 	struct kc_progset *ps = check_progset(L);
@@ -424,8 +424,12 @@ static int l_stack(lua_State *L)
 	lua_newtable(L);
 	if (bpf_map_lookup_elem(fd, &id, ips) < 0)
 		return 1;
+	/* Fixed-width hex strings: a Lua number cannot hold a kernel address exactly. */
 	for (int i = 0; i < 127 && ips[i]; i++) {
-		lua_pushnumber(L, (lua_Number)ips[i]);
+		char hex[17];
+
+		snprintf(hex, sizeof(hex), "%016llx", ips[i]);
+		lua_pushstring(L, hex);
 		lua_rawseti(L, -2, i + 1);
 	}
 	return 1;

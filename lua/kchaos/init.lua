@@ -219,6 +219,15 @@ function kchaos._commit()
 	end
 end
 
+-- Marks the end of the main chunk: timers made so far start counting now.
+function kchaos._start()
+	S.started = true
+	local now = core.now()
+	for _, h in ipairs(S.timers) do
+		if h.due == math.huge then h.due = now + h.delay end
+	end
+end
+
 -- The generated BPF C of every rule declared so far, as one program set.
 function kchaos.generate()
 	local cg = require "kchaos.codegen"
@@ -255,7 +264,9 @@ local function add_timer(t, fn, period, level)
 		error(util.where(level) .. ": expects a function to call", 0)
 	end
 	if period and ns == 0 then error(util.where(level) .. ": every needs a period above 0", 0) end
-	local h = { due = core.now() + ns, fn = fn, period = period and ns or nil }
+	-- Made by the main chunk, a timer counts from the moment the rules are armed.
+	local h = { delay = ns, due = S.started and core.now() + ns or math.huge, fn = fn,
+		period = period and ns or nil }
 	function h.cancel() h.cancelled = true end
 	S.timers[#S.timers + 1] = h
 	return h

@@ -132,14 +132,16 @@ function M.descendants(root)
 end
 
 local ksyms
--- Symbolizes kernel addresses: { "func+0x12", ... }.
+-- Symbolizes kernel addresses given as 16-digit hex strings: { "func+0x12", ... }.
+-- Addresses stay strings (fixed width compares like numbers): doubles cannot hold them.
 function M.symbolize(addrs)
 	if not ksyms then
 		ksyms = {}
 		local s = read_file("/proc/kallsyms") or ""
 		for addr, name in s:gmatch("(%x+) [tTwW] ([^%s]+)") do
-			local a = tonumber(addr, 16)
-			if a and a > 0 then ksyms[#ksyms + 1] = { a, name } end
+			if #addr == 16 and addr ~= "0000000000000000" then
+				ksyms[#ksyms + 1] = { addr, name }
+			end
 		end
 		table.sort(ksyms, function(x, y) return x[1] < y[1] end)
 	end
@@ -150,8 +152,12 @@ function M.symbolize(addrs)
 			local mid = math.floor((lo + hi) / 2)
 			if ksyms[mid][1] <= a then best, lo = mid, mid + 1 else hi = mid - 1 end
 		end
-		out[i] = best and ("%s+0x%x"):format(ksyms[best][2], a - ksyms[best][1])
-			or ("0x%x"):format(a)
+		if best and a:sub(1, 8) == ksyms[best][1]:sub(1, 8) then
+			local off = tonumber(a:sub(9), 16) - tonumber(ksyms[best][1]:sub(9), 16)
+			out[i] = ("%s+0x%x"):format(ksyms[best][2], off)
+		else
+			out[i] = "0x" .. a
+		end
 	end
 	return out
 end

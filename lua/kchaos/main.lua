@@ -35,10 +35,10 @@ options:
       --version     print the version
   -h, --help        print this help
 
-example:
-  kchaos-lua -c 'mkdir /tmp/bananas' -e 'kchaos.slab{ callchain = {
-      { func = "d_alloc_parallel", params = "struct dentry *parent, const struct qstr *name",
-        predicate = 'STRNCMP(name->name, "bananas", 8)' } } }'
+examples:
+  kchaos-lua -c 'cd /tmp && touch apples && touch bananas' scenarios/bananas.lua
+  kchaos-lua -c ./myserver -e 'kchaos.slab{ probability = "5%" }'
+  kchaos-lua --vm --doctor
 ]==]
 
 local function usage_error(msg)
@@ -214,7 +214,7 @@ local function run_script(opts)
 	end
 	local ok, err = pcall(kchaos._commit)
 	if not ok then error(err, 0) end
-	kchaos._state.started = true
+	kchaos._start()
 	if workload then core.release(workload) end
 	output.info(("%d rule%s armed"):format(#rules, #rules == 1 and "" or "s"))
 

@@ -88,6 +88,37 @@ t_errors() {
 	[ "$(cat /tmp/kctest/l)" = "$(printf 'should_fail_alloc_page\tTRUE\nshould_fail_bio\tERRNO\nshould_failslab\tERRNO')" ]
 }
 
+# wait_armed: waits until kprobes are listed (rules armed), up to 120 s.
+wait_armed() {
+	n=0
+	while [ ! -s /sys/kernel/debug/kprobes/list ] && [ $n -lt 600 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	[ -s /sys/kernel/debug/kprobes/list ]
+}
+
+t_signals() {
+	# SIGTERM: the summary is printed, the status is 143, no probe is left.
+	$K -e 'kchaos.slab{ comm = "kc-nothing" }' >/tmp/kctest/term 2>&1 &
+	pid=$!
+	wait_armed || { echo "never armed"; cat /tmp/kctest/term; return 1; }
+	kill -TERM $pid
+	wait $pid
+	st=$?
+	cat /tmp/kctest/term
+	[ $st -eq 143 ] && grep -q 'matched' /tmp/kctest/term && no_probes_left || return 1
+	# SIGKILL: the kernel closes the perf events; nothing stays attached or injects.
+	$K -e 'kchaos.slab{ comm = "kc-nothing" }' >/dev/null 2>&1 &
+	pid=$!
+	wait_armed || { echo "never armed"; return 1; }
+	kill -KILL $pid
+	wait $pid
+	sleep 0.5
+	echo "after SIGKILL: $(wc -l < /sys/kernel/debug/kprobes/list) kprobes"
+	no_probes_left
+}
+
 for c in times probability interval live chains bio page syscall; do
 	case_run "$c" $K "tests/vm/cases/$c.lua"
 done
@@ -95,6 +126,7 @@ case_run classic t_classic
 case_run classic-json t_classic_json
 case_run scope t_outside
 case_run errors t_errors
+case_run signals t_signals
 
 echo "guest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
