@@ -4,7 +4,11 @@
 # summing them: "N passed, N failed". The guest suite boots the guest kernel, building it
 # first when it is not cached; a guest that cannot boot counts as a failure.
 cd "$(dirname "$0")/.." || exit 2
-suites=${*:-lua c vm}
+# Suites: lua, c (host), every tests/<name>/run.sh that prints "<name>: N passed, N failed",
+# and vm (the guest; its cases include tests/vm/suite.d/*.sh).
+extra=$(for f in tests/*/run.sh; do d=${f%/run.sh}; d=${d#tests/}; \
+	case $d in c|vm|lua) ;; *) echo "$d" ;; esac; done)
+suites=${*:-lua c $extra vm}
 total_pass=0
 total_fail=0
 log=$(mktemp)
@@ -50,7 +54,10 @@ for s in $suites; do
 	lua) run_lua ;;
 	c) run_suite host tests/c/run.sh ;;
 	vm) run_suite guest src/vm/run-guest.sh --timeout 1500 -- tests/vm/suite.sh ;;
-	*) echo "unknown suite '$s' (lua, c, vm)"; exit 2 ;;
+	*)
+		[ -x "tests/$s/run.sh" ] || { echo "unknown suite '$s'"; exit 2; }
+		run_suite "$s" "tests/$s/run.sh"
+		;;
 	esac
 done
 

@@ -128,5 +128,10 @@ case_run scope t_outside
 case_run errors t_errors
 case_run signals t_signals
 
+# More cases, one file per area: each defines t_ functions and calls case_run.
+for f in tests/vm/suite.d/*.sh; do
+	[ -e "$f" ] && . "$f"
+done
+
 echo "guest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
