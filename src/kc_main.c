@@ -22,6 +22,7 @@
 #include "kc_log.h"
 #include "kc_loop.h"
 #include "kc_sys.h"
+#include "kc_yaml.h"
 
 #ifndef KC_VERSION
 #define KC_VERSION "0.1.0"
@@ -244,6 +245,7 @@ static int pmain(lua_State *L)
 	kc_bpf_open(L);
 	kc_loop_open(L);
 	kc_sys_open(L);
+	kc_yaml_open(L);
 	set_str(L, "version", KC_VERSION);
 	set_paths(L);
 	lua_getglobal(L, "package");

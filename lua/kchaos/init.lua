@@ -58,9 +58,10 @@ local function push_ctl(r)
 	if r._set then engine().write_ctl(r._set, r.index, live_of(r)) end
 end
 
--- Makes a rule from a table of fields; see docs/rules.md.
+-- Makes a rule from a table of fields; see docs/rules.md. `level` is the stack level of
+-- the declaring line, or the location itself ("file.yaml:12") for imported rules.
 function kchaos.rule(spec, level)
-	local where = util.where((level or 1) + 1)
+	local where = type(level) == "string" and level or util.where((level or 1) + 1)
 	local r = rule.normalize(spec, where, env())
 	r.id = #S.rules + 1
 	r.label = r.name or ("#" .. r.id)
@@ -97,6 +98,17 @@ function kchaos.func(name, spec)
 		error(util.where(2) .. ": kchaos.func expects a function name first", 0)
 	end
 	local r = shorthand(name, spec)
+	return r
+end
+
+-- Importers: a KernelChaos manifest (a path, or YAML text) and an inject.py command line
+-- become rules; see docs/import.md.
+function kchaos.kernelchaos(src, opts)
+	local rules = require("kchaos.import").declare_kernelchaos(kchaos, src, opts, util.where(2))
+	return rules
+end
+function kchaos.inject(line, opts)
+	local r = require("kchaos.import").declare_inject(kchaos, line, opts, util.where(2))
 	return r
 end
 

@@ -29,9 +29,10 @@ options:
       --doctor      check what this kernel can do and how to fix what it cannot
       --vm          run the same command inside a guest kernel that can inject
       --vm-kernel F boot F (a bzImage) instead of the built guest kernel
-      --kernelchaos FILE  run a Chaos Mesh KernelChaos manifest
-      --inject SPEC run an inject.py command line
-      --cgroup PATH, --system   scope for imported rules
+      --kernelchaos FILE  run a Chaos Mesh KernelChaos manifest (YAML)
+      --inject SPEC run an inject.py command line: 'MODE [-P PROB] [-c N] [-I H] SPEC'
+      --cgroup PATH scope unscoped rules to the cgroup v2 PATH
+      --system      let imported rules apply to every process (no -p, -c or --cgroup)
       --version     print the version
   -h, --help        print this help
 
@@ -183,13 +184,22 @@ local function run_script(opts)
 	elseif opts.command then
 		S.opts.scope_default = { tree = 1 }
 	end
+	-- --cgroup scopes unscoped rules too (with -c or -p, both must hold); --system lets
+	-- imported rules go unscoped.
+	if opts.cgroup then
+		S.opts.scope_default = S.opts.scope_default or {}
+		S.opts.scope_default.cgroup = opts.cgroup
+	end
+	S.opts.system = opts.system
 
 	set_arg(opts)
+	require("kchaos.import").from_options(opts, kchaos)
 	for _, c in ipairs(load_chunks(opts)) do
 		c.f(unpack(c.args))
 	end
 
 	if opts.dry_run then
+		io.stdout:write(require("kchaos.import").dry_run_text(kchaos.rules()))
 		io.stdout:write(kchaos.generate())
 		if opts.check then
 			local engine = require "kchaos.engine"
@@ -246,11 +256,8 @@ function M.run(opts)
 	if opts.vm_kernel then return usage_error("--vm-kernel goes with --vm") end
 	if opts.doctor then return require("kchaos.doctor").run(opts) end
 	if opts.list then return list(opts) end
-	if opts.kernelchaos then return not_yet("--kernelchaos (KernelChaos manifests)") end
-	if opts.inject then return not_yet("--inject (inject.py command lines)") end
-	if opts.cgroup then return not_yet("--cgroup (a scope for imported rules)") end
-	if opts.system then return not_yet("--system (for imported rules)") end
-	if opts.interactive or (#opts.rest == 0 and not opts.chunks) then
+	if opts.interactive or (#opts.rest == 0 and not opts.chunks and not opts.kernelchaos
+		and not opts.inject) then
 		return not_yet("the interactive prompt (-i, or no script)")
 	end
 	return run_script(opts)
