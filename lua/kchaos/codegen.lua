@@ -9,7 +9,7 @@ M.RING_PAGES = 256
 local PRELUDE = [[
 #define BPF_LICENSE GPL
 #include <uapi/linux/ptrace.h>
-#include <linux/sched.h>
+
 ]]
 
 -- slub_def.h (struct kmem_cache) has inline helpers over mm/slab.h's struct slab, which

@@ -88,10 +88,10 @@ t_errors() {
 	[ "$(cat /tmp/kctest/l)" = "$(printf 'should_fail_alloc_page\tTRUE\nshould_fail_bio\tERRNO\nshould_failslab\tERRNO')" ]
 }
 
-# wait_armed: waits until kprobes are listed (rules armed), up to 120 s.
+# wait_armed: waits until kprobes are listed (rules armed), up to 300 s.
 wait_armed() {
 	n=0
-	while [ ! -s /sys/kernel/debug/kprobes/list ] && [ $n -lt 600 ]; do
+	while [ ! -s /sys/kernel/debug/kprobes/list ] && [ $n -lt 1500 ]; do
 		sleep 0.2
 		n=$((n + 1))
 	done
@@ -119,19 +119,29 @@ t_signals() {
 	no_probes_left
 }
 
-for c in times probability interval live chains bio page syscall; do
-	case_run "$c" $K "tests/vm/cases/$c.lua"
-done
-case_run classic t_classic
-case_run classic-json t_classic_json
-case_run scope t_outside
-case_run errors t_errors
-case_run signals t_signals
+builtin_cases() {
+	for c in times probability interval live chains bio page syscall; do
+		case_run "$c" $K "tests/vm/cases/$c.lua"
+	done
+	case_run classic t_classic
+	case_run classic-json t_classic_json
+	case_run scope t_outside
+	case_run errors t_errors
+	case_run signals t_signals
+}
 
-# More cases, one file per area: each defines t_ functions and calls case_run.
-for f in tests/vm/suite.d/*.sh; do
-	[ -e "$f" ] && . "$f"
-done
+# With arguments, only those areas run: "builtin" or the name of a suite.d file.
+if [ $# -gt 0 ]; then
+	for a in "$@"; do
+		if [ "$a" = builtin ]; then builtin_cases; else . "tests/vm/suite.d/$a.sh"; fi
+	done
+else
+	builtin_cases
+	# More cases, one file per area: each defines t_ functions and calls case_run.
+	for f in tests/vm/suite.d/*.sh; do
+		[ -e "$f" ] && . "$f"
+	done
+fi
 
 echo "guest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
