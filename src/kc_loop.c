@@ -26,6 +26,8 @@
 #include "kc_loop.h"
 
 #define MAX_CHILDREN 64
+#define MAX_QUEUE (1u << 20)	/* events taken from the rings in one turn */
+#define DROP_IDS 1024		/* rule ids counted apart; higher ids share the last slot */
 
 struct child {
 	pid_t pid;
@@ -40,7 +42,8 @@ static struct child children[MAX_CHILDREN];
 
 static struct kc_event *queue;
 static size_t queue_len, queue_cap;
-static unsigned long long queue_dropped;
+static unsigned long long dropped[DROP_IDS];	/* per rule id, until core.dropped() */
+static int any_dropped;
 
 static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
@@ -99,8 +102,11 @@ int kc_loop_on_event(void *ctx, void *data, size_t size)
 		size_t cap = queue_cap ? queue_cap * 2 : 256;
 		struct kc_event *q;
 
-		if (cap > (1u << 20) || !(q = realloc(queue, cap * sizeof(*q)))) {
-			queue_dropped++;
+		if (cap > MAX_QUEUE || !(q = realloc(queue, cap * sizeof(*q)))) {
+			const struct kc_event *e = data;
+
+			dropped[e->rule < DROP_IDS ? e->rule : DROP_IDS - 1]++;
+			any_dropped = 1;
 			return 0;
 		}
 		queue = q;
@@ -392,11 +398,32 @@ void kc_loop_kill_children(void)
 	}
 }
 
+/*
+ * core.dropped() -> { [rule_id] = n, ... }: events the queue had no room for since the
+ * last call (more than MAX_QUEUE in one turn), so Lua can count them as lost.
+ */
+static int l_dropped(lua_State *L)
+{
+	lua_newtable(L);
+	if (!any_dropped)
+		return 1;
+	for (int i = 0; i < DROP_IDS; i++) {
+		if (!dropped[i])
+			continue;
+		lua_pushnumber(L, (lua_Number)dropped[i]);
+		lua_rawseti(L, -2, i);
+		dropped[i] = 0;
+	}
+	any_dropped = 0;
+	return 1;
+}
+
 static const luaL_Reg loop_funcs[] = {
 	{ "poll", l_poll },
 	{ "spawn", l_spawn },
 	{ "release", l_release },
 	{ "kill", l_kill },
+	{ "dropped", l_dropped },
 	{ NULL, NULL },
 };
 

@@ -38,7 +38,7 @@ struct cmdline {
 
 enum {
 	OPT_DOCTOR = 256, OPT_VM, OPT_VM_KERNEL, OPT_VERSION, OPT_TIMEOUT, OPT_KERNELCHAOS,
-	OPT_INJECT, OPT_SYSTEM, OPT_CGROUP, OPT_CHECK,
+	OPT_INJECT, OPT_SYSTEM, OPT_CGROUP, OPT_CHECK, OPT_LEASE,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +58,7 @@ static const struct option long_opts[] = {
 	{ "system", no_argument, NULL, OPT_SYSTEM },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "lease", required_argument, NULL, OPT_LEASE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -135,6 +136,7 @@ static int push_options(lua_State *L, int argc, char **argv)
 		case OPT_SYSTEM: set_bool(L, "system"); break;
 		case OPT_CGROUP: set_str(L, "cgroup", optarg); break;
 		case OPT_CHECK: set_bool(L, "check"); break;
+		case OPT_LEASE: set_str(L, "lease", optarg); break;
 		case ':':
 			lua_pushfstring(L, "option '%s' needs a value",
 					optopt ? opt_name(optopt, -1) : argv[optind - 1]);

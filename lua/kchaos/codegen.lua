@@ -369,7 +369,11 @@ local function gen_site(w, r, idx, progs, ex)
 		bpf_get_current_comm(&kc_e->comm, sizeof(kc_e->comm));
 		kc_events.ringbuf_submit(kc_e, 0);
 	} else {
+		u64 *kc_l = kc_lost.lookup(&kc_zero);
+
 		__sync_fetch_and_add(&kc_s->lost, 1);
+		if (kc_l)
+			__sync_fetch_and_add(kc_l, 1);
 	}
 	bpf_override_return(ctx, kc_c->retval);
 	return 0;
@@ -447,6 +451,7 @@ function M.generate(rules)
 	w:fmt(nil, "BPF_ARRAY(kc_ctl, struct kc_ctl, %d);", math.max(#rules, 1))
 	w:fmt(nil, "BPF_ARRAY(kc_stats, struct kc_stats, %d);", math.max(#rules, 1))
 	w:add("BPF_ARRAY(kc_global, struct kc_global, 1);")
+	w:add("BPF_ARRAY(kc_lost, u64, 1);	/* events lost by all rules, for the loop to poll */")
 	w:fmt(nil, "BPF_RINGBUF_OUTPUT(kc_events, %d);", M.RING_PAGES)
 	if any_stack then w:add("BPF_STACK_TRACE(kc_stacks, 1024);") end
 	if any_tree then w:add("BPF_HASH(kc_tree, u32, u64, 65536);") end

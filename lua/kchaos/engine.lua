@@ -185,6 +185,15 @@ function M.read_stats(set, idx)
 		lost = tonumber(s.lost) }
 end
 
+-- Reads the count of events lost by all the set's rules (one lookup, polled every turn).
+function M.read_lost(set)
+	local raw = set.ps:lookup("kc_lost", key(0))
+	if not raw then return 0 end
+	local v = ffi.new("uint64_t[1]")
+	ffi.copy(v, raw, 8)
+	return tonumber(v[0])
+end
+
 -- Puts a process (and, by the fork hook, its future children) into tree bit `bit`.
 function M.tree_add(set, pid, mask)
 	local v = ffi.new("uint64_t[1]")

@@ -18,7 +18,8 @@ local S = {
 	stopped = nil,		-- exit code once kchaos.stop() ran
 	timers = {},
 	opts = {},
-	lease_ns = 1e9,
+	lease_ns = 1e9,		-- dead-man switch: injection stops this long after the last renewal
+	system_limit_ns = 60e9,	-- longest run with unscoped rules (nil: --timeout or --system)
 	scope_default = nil,	-- { tree = pid } with -c, { pid = pid } with -p
 }
 kchaos._state = S
@@ -36,6 +37,8 @@ local function env()
 		symbol = not S.opts.dry_run and kernel.symbol or nil,
 		stat = core.stat,
 		dry_run = S.opts.dry_run,
+		scope_default = S.opts.scope_default,
+		system = S.opts.system,
 	}
 end
 
@@ -62,6 +65,11 @@ end
 -- the declaring line, or the location itself ("file.yaml:12") for imported rules.
 function kchaos.rule(spec, level)
 	local where = type(level) == "string" and level or util.where((level or 1) + 1)
+	if #S.rules >= rule.MAX_RULES then
+		error(("%s: rule: too many rules (at most %d in one run); one rule covers many "
+			.. "processes and call paths through its scope and callchain")
+			:format(where or "?", rule.MAX_RULES), 0)
+	end
 	local r = rule.normalize(spec, where, env())
 	r.id = #S.rules + 1
 	r.label = r.name or ("#" .. r.id)
@@ -142,7 +150,15 @@ function Rule:set(t)
 		end
 		spec[k] = v
 	end
-	local ok, n = pcall(rule.normalize, spec, where, { dry_run = true })
+	local ok, n = pcall(rule.normalize, spec, where, { dry_run = true, partial = true })
+	if ok then
+		-- The rule as it would be: it must not become one that fails every call.
+		local view = setmetatable({ probability = self.live.probability,
+			times = self.live.times, interval = self.live.interval }, { __index = self })
+		for k in pairs(t) do view[k] = n[k] end
+		local bok, berr = pcall(rule.check_broad, view, where, { system = S.opts.system })
+		if not bok then ok, n = false, berr end
+	end
 	if not ok then error((n:gsub("rule: ", ("rule '%s': "):format(self.label), 1)), 0) end
 	for k in pairs(t) do self.live[k] = n[k] end
 	push_ctl(self)
@@ -152,6 +168,8 @@ end
 function Rule:stats()
 	local st = self._set and engine().read_stats(self._set, self.index)
 		or { matched = 0, injected = 0, lost = 0 }
+	-- Events the host had to drop count as lost too (see check_lost).
+	st.lost = st.lost + (self.dropped or 0)
 	st.armed = self.live.armed
 	return st
 end
@@ -229,6 +247,16 @@ function kchaos._commit()
 	for _, r in ipairs(rules) do
 		if r.start_armed then r:arm() end
 	end
+	for _, r in ipairs(rules) do
+		local sc = r.scope
+		if not (sc.pid or sc.tree or sc.comm or sc.cgroup) and S.system_limit_ns
+			and not S.system_deadline then
+			S.system_deadline = core.now() + S.system_limit_ns
+			output.warn(("rule %s applies to every process: the run ends in %s (give "
+				.. "--timeout DUR to choose the time, or --system to run without a limit)")
+				:format(r.label, ("%gs"):format(S.system_limit_ns / 1e9)))
+		end
+	end
 end
 
 -- Marks the end of the main chunk: timers made so far start counting now.
@@ -261,6 +289,38 @@ end
 
 function kchaos.compiles()
 	return core.compile_count()
+end
+
+-- lease(t): how long injection goes on once the event loop stops renewing its lease
+-- (stopped, hung in a callback, starved); 50ms to 1h, default 1s. Returns it in seconds.
+function kchaos.lease(t, what)
+	if t ~= nil then
+		local ns, err = util.duration(t, what or "lease")
+		if ns and (ns < 50e6 or ns > 3600e9) then
+			err = ("%s must be between 50ms and 1h, not %s"):format(what or "lease",
+				type(t) == "string" and ("%q"):format(t) or tostring(t))
+		end
+		if err then error(what and err or (util.where(2) .. ": " .. err), 0) end
+		S.lease_ns = ns
+		local now = core.now()
+		for _, set in ipairs(S.sets) do engine().set_global(set, now + ns) end
+	end
+	return S.lease_ns / 1e9
+end
+
+-- ring_pages(n): the size, in pages (a power of two up to 16384), of the event ring
+-- buffer of program sets compiled from now on (default 256). Returns it.
+function kchaos.ring_pages(n)
+	local cg = require "kchaos.codegen"
+	if n ~= nil then
+		if type(n) ~= "number" or n < 1 or n > 16384 or n % 1 ~= 0 or
+			2 ^ math.floor(math.log(n) / math.log(2) + 0.5) ~= n then
+			error(("%s: ring_pages must be a power of two from 1 to 16384, not %s")
+				:format(util.where(2), tostring(n)), 0)
+		end
+		cg.RING_PAGES = n
+	end
+	return cg.RING_PAGES
 end
 
 -- Ends the run after the current callback; `code` becomes the exit status.
@@ -324,6 +384,44 @@ local function dispatch(ev)
 	if r.on_inject then r.on_inject(ev) end
 end
 
+-- Events the ring buffer had no room for (counted by the kernel, per rule) and events the
+-- host could not queue: each new loss is reported and passed to the rule's on_lost.
+local function check_lost(now)
+	local dropped = core.dropped()
+	for _, set in ipairs(S.sets) do
+		local total = engine().read_lost(set)
+		if total ~= (set.lost_seen or 0) or next(dropped) then
+			set.lost_seen = total
+			for _, r in ipairs(set.rules) do
+				r.dropped = (r.dropped or 0) + (dropped[r.id] or 0)
+				local n = r:stats().lost
+				if n > (r.lost_seen or 0) then
+					local ev = { time = now, rule = r.name or r.id, lost = n - (r.lost_seen or 0),
+						total = n }
+					r.lost_seen = n
+					output.lost(ev, r)
+					if r.on_lost and not S.finishing then r.on_lost(ev) end
+				end
+			end
+		end
+	end
+end
+
+-- Ends the run once unscoped rules have run for the default limit: they are disarmed at
+-- once and the loop stops as after kchaos.stop().
+local function check_system_limit(now)
+	if not S.system_deadline or now < S.system_deadline or S.system_ended then return end
+	S.system_ended = true
+	for _, r in ipairs(S.rules) do
+		local sc = r.scope
+		if r._set and not (sc.pid or sc.tree or sc.comm or sc.cgroup) then r:disarm() end
+	end
+	output.warn(("ending the run: rules without a scope ran for %s, the limit for them "
+		.. "(give --timeout DUR to choose the time, or --system to run without a limit)")
+		:format(("%gs"):format(S.system_limit_ns / 1e9)))
+	if S.stopped == nil then S.stopped = 0 end
+end
+
 -- Whether every armed rule has a window that has closed.
 local function all_windows_over(now)
 	local any = false
@@ -342,10 +440,14 @@ end
 -- One turn of the event loop: waits up to `wait_ms`, renews the lease, delivers events
 -- and records exited children in S.exited. Returns the signal that arrived, if any.
 local function step(wait_ms)
+	-- Wake up at least four times per lease, so one late turn does not let it lapse.
+	wait_ms = math.min(wait_ms, math.max(1, math.floor(S.lease_ns / 4e6)))
 	local events, exits, sig = core.poll(wait_ms)
 	local now = core.now()
 	for _, set in ipairs(S.sets) do engine().set_global(set, now + S.lease_ns) end
 	for _, ev in ipairs(events) do dispatch(ev) end
+	check_lost(now)
+	check_system_limit(now)
 	for _, ex in ipairs(exits) do S.exited[ex.pid] = ex end
 	return sig
 end

@@ -25,14 +25,18 @@ options:
   -q                no per-injection notices
   -f text|json      event format; json writes one JSON object per injection on stdout
   -o FILE           write events and the summary to FILE
-      --timeout DUR end the run after DUR ("30s", "5m", or seconds)
+      --timeout DUR end the run after DUR ("30s", "5m", or seconds); without it, a run
+                    with a rule that applies to every process ends after 60s
+      --lease DUR   stop injecting DUR after the event loop stops renewing (default 1s)
       --doctor      check what this kernel can do and how to fix what it cannot
       --vm          run the same command inside a guest kernel that can inject
       --vm-kernel F boot F (a bzImage) instead of the built guest kernel
       --kernelchaos FILE  run a Chaos Mesh KernelChaos manifest (YAML)
       --inject SPEC run an inject.py command line: 'MODE [-P PROB] [-c N] [-I H] SPEC'
       --cgroup PATH scope unscoped rules to the cgroup v2 PATH
-      --system      let imported rules apply to every process (no -p, -c or --cgroup)
+      --system      let rules apply to every process without a time limit, and allow
+                    rules that fail every allocation (imported rules need no -p, -c or
+                    --cgroup)
       --version     print the version
   -h, --help        print this help
 
@@ -191,6 +195,9 @@ local function run_script(opts)
 		S.opts.scope_default.cgroup = opts.cgroup
 	end
 	S.opts.system = opts.system
+	-- Unscoped rules end the run after a minute unless the user chose a time or --system.
+	if opts.timeout or opts.system then S.system_limit_ns = nil end
+	if opts.lease then kchaos.lease(opts.lease, "--lease") end
 
 	set_arg(opts)
 	require("kchaos.import").from_options(opts, kchaos)

@@ -72,6 +72,24 @@ function M.event(ev, r)
 	end
 end
 
+-- Events lost: one warning per turn and rule (even with -q), or a JSON line with -f json.
+-- ev: { time, rule, lost (new losses), total }.
+function M.lost(ev, r)
+	if M.format == "json" then
+		M.out:write(encoder().encode(ev), "\n")
+		M.out:flush()
+		return
+	end
+	if M.out ~= io.stdout then
+		M.out:write(("%.6f rule %s lost %d events (%d in all)\n"):format(ev.time / 1e9,
+			tostring(ev.rule), ev.lost, ev.total))
+		M.out:flush()
+	end
+	M.warn(("rule %s: %d event%s lost (%d in all): the ring buffer was full; the "
+		.. "injections happened and are counted"):format(r.label, ev.lost,
+		ev.lost == 1 and "" or "s", ev.total))
+end
+
 -- The summary at exit: one row per rule.
 function M.summary(rules, extra)
 	local rows = {}

@@ -7,6 +7,13 @@ local util = require "kchaos.util"
 local M = {}
 
 M.MAX_FRAMES = 8
+-- Bounds that keep absurd values out of the generated C and the BPF maps.
+M.MAX_RULES = 256
+M.MAX_PREDICATE = 4096
+M.MAX_HEADERS = 64
+M.MAX_COUNT = 2 ^ 53		-- times and interval: exact in a Lua number
+M.MAX_PID = 4194304		-- PID_MAX_LIMIT
+M.MAX_WINDOW = 365 * 86400e9	-- after and duration: a year
 
 M.SITES = {
 	slab = {
@@ -31,6 +38,7 @@ local FIELDS = {
 	"name", "site", "failtype", "retval", "callchain", "headers", "probability", "times",
 	"interval", "after", "duration", "pid", "tree", "comm", "cgroup", "gfp", "order",
 	"cache", "size", "device", "op", "nofail", "on_inject", "stack", "params", "armed",
+	"unsafe", "on_lost",
 }
 local FRAME_FIELDS = { "func", "funcname", "params", "parameters", "predicate" }
 local SITE_ONLY = {
@@ -39,10 +47,15 @@ local SITE_ONLY = {
 	device = { bio = true }, op = { bio = true },
 }
 
+-- Raises "where: rule 'name': msg". A value shown in a message reads the same on every
+-- run (a table is "a table", not its address) and in ASCII (other bytes as \xNN).
 local function fail(where, name, msg, ...)
 	local prefix = where and (where .. ": ") or ""
 	local who = name and ("rule '%s': "):format(name) or "rule: "
-	error(prefix .. who .. msg:format(...), 0)
+	local text = (prefix .. who .. msg:format(...))
+		:gsub("cdata<[^>]*>: 0x%x+", "a cdata"):gsub("(%l+): 0x%x+", "a %1")
+		:gsub("[^\t\n\32-\126]", function(c) return ("\\x%02x"):format(c:byte()) end)
+	error(text, 0)
 end
 
 local function is_ident(s)
@@ -55,6 +68,9 @@ function M.check_predicate(p)
 		return nil, ("must be a string of C, not a %s"):format(type(p))
 	end
 	if p:match("^%s*$") then return nil, "is empty" end
+	if #p > M.MAX_PREDICATE then
+		return nil, ("is %d bytes long; at most %d are allowed"):format(#p, M.MAX_PREDICATE)
+	end
 	local stack, i, n = {}, 1, #p
 	local pairs_ = { [")"] = "(", ["]"] = "[" }
 	while i <= n do
@@ -85,6 +101,12 @@ function M.check_predicate(p)
 			return nil, ("may not contain '%s' (column %d)"):format(c, i)
 		elseif c == "/" and (p:sub(i + 1, i + 1) == "/" or p:sub(i + 1, i + 1) == "*") then
 			return nil, ("may not contain a comment (column %d)"):format(i)
+		elseif p:match("^[<%%:][%%:>]", i) and ({ ["<%"] = 1, ["%>"] = 1, ["%:"] = 1,
+			["<:"] = 1, [":>"] = 1 })[p:sub(i, i + 1)] then
+			-- Digraphs spell { } # [ ] past the checks above.
+			return nil, ("may not contain the digraph '%s' (column %d)"):format(p:sub(i, i + 1), i)
+		elseif c == "?" and p:match("^%?%?[=/'()!<>%-]", i) then
+			return nil, ("may not contain the trigraph '%s' (column %d)"):format(p:sub(i, i + 2), i)
 		elseif c:byte() < 32 and c ~= "\t" and c ~= "\n" or c:byte() > 126 then
 			return nil, ("has a byte that is not printable ASCII (0x%02x) at column %d")
 				:format(c:byte(), i)
@@ -298,14 +320,25 @@ local function check_retval(where, name, site, v)
 	return v
 end
 
-local function check_count(where, name, field, v, min)
+-- A number as a user wrote it: whole numbers in full, huge ones with an exponent.
+local function numtext(v)
+	if v % 1 == 0 and math.abs(v) <= 2 ^ 53 then return ("%d"):format(v) end
+	return ("%.14g"):format(v)
+end
+
+local function check_count(where, name, field, v, min, max)
 	if v == nil then return nil end
 	if type(v) ~= "number" or v % 1 ~= 0 or v ~= v then
 		fail(where, name, "%s must be a whole number, not %s", field,
 			type(v) == "number" and tostring(v) or ("a " .. type(v)))
 	end
 	if v < min then
-		fail(where, name, "%s must be at least %d, not %d%s", field, min, v,
+		fail(where, name, "%s must be at least %d, not %s%s", field, min, numtext(v),
+			field == "times" and " (leave times out for no limit)" or "")
+	end
+	max = max or M.MAX_COUNT
+	if v > max then
+		fail(where, name, "%s must be at most %s, not %s%s", field, numtext(max), numtext(v),
 			field == "times" and " (leave times out for no limit)" or "")
 	end
 	return v
@@ -313,7 +346,9 @@ end
 
 local function check_gfp(where, name, v)
 	if v == nil then return nil end
-	if type(v) == "number" and v % 1 == 0 and v > 0 then return ("0x%x"):format(v) end
+	if type(v) == "number" and v % 1 == 0 and v > 0 and v < 2 ^ 32 then
+		return ("0x%x"):format(v)
+	end
 	if type(v) == "string" and v:match("^[%w_%s|]+$") then
 		for word in v:gmatch("[^%s|]+") do
 			if not (word:match("^__GFP_[%u%d_]+$") or word:match("^GFP_[%u%d_]+$")
@@ -335,7 +370,14 @@ local function check_device(where, name, v, env)
 			type(v))
 	end
 	local ma, mi = v:match("^(%d+):(%d+)$")
-	if ma then return { major = tonumber(ma), minor = tonumber(mi), text = v } end
+	if ma then
+		ma, mi = tonumber(ma), tonumber(mi)
+		if ma > 4095 or mi > 1048575 then
+			fail(where, name, "device %s is out of range (major up to 4095, minor up to "
+				.. "1048575)", v)
+		end
+		return { major = ma, minor = mi, text = v }
+	end
 	if not env.stat then return { text = v } end
 	local st, err = env.stat(v)
 	if not st then fail(where, name, "device %s", err) end
@@ -354,6 +396,10 @@ local function check_scope(where, name, spec)
 			if type(v) ~= "number" or v % 1 ~= 0 or v < 1 then
 				fail(where, name, "%s must be a process id (a positive whole number), not %s",
 					k, tostring(v))
+			end
+			if v > M.MAX_PID then
+				fail(where, name, "%s must be at most %d (the largest process id), not %s",
+					k, M.MAX_PID, numtext(v))
 			end
 			sc[k] = v
 		end
@@ -430,6 +476,10 @@ function M.normalize(spec, where, env)
 		if type(spec.headers) ~= "table" then
 			fail(where, name, "headers must be a list of header names like \"linux/fs.h\"")
 		end
+		if #spec.headers > M.MAX_HEADERS then
+			fail(where, name, "headers lists %d headers; at most %d are allowed",
+				#spec.headers, M.MAX_HEADERS)
+		end
 		for i, h in ipairs(spec.headers) do
 			if type(h) ~= "string" then
 				fail(where, name, "headers[%d] must be a string, not a %s", i, type(h))
@@ -458,6 +508,9 @@ function M.normalize(spec, where, env)
 			if k == "duration" and ns == 0 then
 				fail(where, name, "duration must be longer than 0")
 			end
+			if ns > M.MAX_WINDOW then
+				fail(where, name, "%s must be at most a year (365 days)", k)
+			end
 			r[k] = ns
 		end
 	end
@@ -465,8 +518,8 @@ function M.normalize(spec, where, env)
 	r.scope = check_scope(where, name, spec)
 	r.filters = {
 		gfp = check_gfp(where, name, spec.gfp),
-		order = check_count(where, name, "order", spec.order, 0),
-		size = check_count(where, name, "size", spec.size, 1),
+		order = check_count(where, name, "order", spec.order, 0, 31),
+		size = check_count(where, name, "size", spec.size, 1, 2 ^ 32 - 1),
 		device = check_device(where, name, spec.device, env),
 	}
 	if spec.cache ~= nil then
@@ -483,7 +536,7 @@ function M.normalize(spec, where, env)
 		end
 		r.filters.op = spec.op
 	end
-	for _, k in ipairs { "nofail", "stack", "armed" } do
+	for _, k in ipairs { "nofail", "stack", "armed", "unsafe" } do
 		if spec[k] ~= nil and type(spec[k]) ~= "boolean" then
 			fail(where, name, "%s must be true or false, not %s", k, tostring(spec[k]))
 		end
@@ -495,7 +548,30 @@ function M.normalize(spec, where, env)
 		fail(where, name, "on_inject must be a function(ev), not a %s", type(spec.on_inject))
 	end
 	r.on_inject = spec.on_inject
+	if spec.on_lost ~= nil and type(spec.on_lost) ~= "function" then
+		fail(where, name, "on_lost must be a function(ev), not a %s", type(spec.on_lost))
+	end
+	r.on_lost = spec.on_lost
+	r.unsafe = spec.unsafe == true
+	if not env.partial then M.check_broad(r, where, env) end
 	return r
+end
+
+local EVERY = { slab = "slab allocation", page = "page allocation", bio = "block I/O request" }
+
+-- Refuses a rule that would fail every call of a built-in site on the whole system: no
+-- chain, no predicate, no scope (none of its own nor a default), no filter, probability
+-- 1, no interval and no times. `unsafe = true` or --system (env.system) opts in.
+function M.check_broad(r, where, env)
+	local what = EVERY[r.site.kind]
+	if not what or r.unsafe or env.system then return end
+	if #r.frames > 0 or (r.site_pred and r.site_pred.predicate) then return end
+	if next(r.scope) or (env.scope_default and next(env.scope_default)) then return end
+	for _ in pairs(r.filters) do return end
+	if r.probability < 1 or (r.interval or 1) > 1 or r.times then return end
+	fail(where, r.name, "would fail every %s on this system (no callchain, no scope, no "
+		.. "filter, probability 1); narrow it with a callchain, a scope (pid, tree, comm, "
+		.. "cgroup) or a filter, or opt in with unsafe = true or --system", what)
 end
 
 -- A short description of a rule's chain: "d_alloc_parallel > should_failslab".

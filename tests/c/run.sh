@@ -4,7 +4,9 @@
 # cannot inject: errors, dry runs, and generated BPF C compiled with libbcc against the
 # guest kernel's own headers (so a code generation mistake shows without booting).
 cd "$(dirname "$0")/../.." || exit 2
-K=./kchaos-lua
+# KCHAOS_BIN, KCHAOS_BUILD and KCHAOS_MAKEFLAGS choose another build (make test-asan).
+K=${KCHAOS_BIN:-./kchaos-lua}
+build=${KCHAOS_BUILD:-build}
 pass=0
 fail=0
 out=$(mktemp)
@@ -23,14 +25,19 @@ expect() {
 	else echo "exit status $st, wanted $want and \"$text\"" >>"$out"; not_ok "$name"; fi
 }
 
-# C unit tests.
-if make -s tests/c/test_sys >"$out" 2>&1 && tests/c/test_sys >"$out" 2>&1; then
-	p=$(grep -c '^ok' "$out")
-	pass=$((pass + p))
-	echo "ok - C unit tests ($p checks)"
-else
-	not_ok "C unit tests"
-fi
+# C unit tests: one program per tests/c/test_NAME.c.
+for t in tests/c/test_*.c; do
+	n=$(basename "$t" .c)
+	# shellcheck disable=SC2086 # KCHAOS_MAKEFLAGS holds several words
+	if make -s ${KCHAOS_MAKEFLAGS:-} "$build/tests/$n" >"$out" 2>&1 &&
+		"$build/tests/$n" >"$out" 2>&1; then
+		p=$(grep -c '^ok' "$out")
+		pass=$((pass + p))
+		echo "ok - C unit tests: $n ($p checks)"
+	else
+		not_ok "C unit tests: $n"
+	fi
+done
 
 expect "an error in -e names the chunk and line" 1 "kchaos-lua: error: (command line):1: boom" \
 	$K -e 'error("boom")'
@@ -79,7 +86,7 @@ else
 		$K -d --check -e 'kchaos.slab{ name = "p", callchain = { { func = "d_alloc_parallel", params = "struct dentry *parent", predicate = "parent->nope == 1" } } }'
 	expect "a header that does not exist" 1 \
 		"(command line):1: rule: header 'linux/nope.h' does not exist in this kernel's headers" \
-		$K -d --check -e 'kchaos.slab{ headers = { "linux/nope.h" } }'
+		$K -d --check -e 'kchaos.slab{ comm = "x", headers = { "linux/nope.h" } }'
 	expect "a kernel without override support names the option and --vm" 1 \
 		"lacks CONFIG_BPF_KPROBE_OVERRIDE (check with --doctor, or run with --vm)" \
 		$K -e 'kchaos.slab{ comm = "nothing" }'

@@ -13,6 +13,7 @@ local ENV = {
 	end,
 	symbol = function() return true end,
 	stat = function() return nil, "no such file" end,
+	system = true,	-- broad rules are fine here; rule_spec covers their refusal
 }
 
 -- A normalized rule named 'n' on `site` from x.lua:3, with id `id` (default 1).
@@ -90,6 +91,42 @@ describe("kchaos.codegen generate", function()
 	it("writes the rule's id into its events", function()
 		local g = codegen.generate { make("slab", nil, 7) }
 		assert.is_true(has(g.text, "\t\tkc_e->rule = 7;\n"))
+	end)
+
+	describe("safety", function()
+		it("never fails kchaos-lua itself, PID 0 or PID 1, nor once the lease ran out", function()
+			local g = codegen.generate { make("slab") }
+			assert.is_true(has(g.text, "\tif (!kc_g || kc_tgid == kc_g->self_tgid || "
+				.. "kc_tgid <= 1 || kc_now > kc_g->lease)\n\t\treturn 0;\n"))
+		end)
+
+		it("checks the lease before counting a call as matched", function()
+			local g = codegen.generate { make("slab") }
+			assert.is_true(line_of(g, "kc_now > kc_g->lease") <
+				line_of(g, "__sync_fetch_and_add(&kc_s->matched, 1)"))
+		end)
+
+		it("takes a ticket against times atomically, and gives it back when over", function()
+			local g = codegen.generate { make("slab", { times = 3 }) }
+			assert.is_true(has(g.text, "\tif (__sync_fetch_and_add(&kc_s->claimed, 1) >= "
+				.. "kc_c->times) {\n\t\t__sync_fetch_and_add(&kc_s->claimed, -1);\n"))
+		end)
+
+		it("counts an event the ring buffer has no room for, per rule and in all", function()
+			local g = codegen.generate { make("slab") }
+			assert.is_true(has(g.text, "BPF_ARRAY(kc_lost, u64, 1);"))
+			assert.is_true(has(g.text, "\t} else {\n\t\tu64 *kc_l = kc_lost.lookup(&kc_zero);\n\n"
+				.. "\t\t__sync_fetch_and_add(&kc_s->lost, 1);\n\t\tif (kc_l)\n"
+				.. "\t\t\t__sync_fetch_and_add(kc_l, 1);\n\t}\n"))
+		end)
+
+		it("sizes the ring buffer by RING_PAGES", function()
+			local old = codegen.RING_PAGES
+			codegen.RING_PAGES = 4
+			local g = codegen.generate { make("slab") }
+			codegen.RING_PAGES = old
+			assert.is_true(has(g.text, "BPF_RINGBUF_OUTPUT(kc_events, 4);"))
+		end)
 	end)
 
 	it("sizes the control and stats arrays by the number of rules", function()

@@ -29,6 +29,7 @@ local function mock_env(overrides)
 			end
 			return nil, path .. ": No such file or directory"
 		end,
+		system = true,	-- as --system: broad rules pass (see "broad rules" for the refusal)
 	}
 	for k, v in pairs(overrides or {}) do env[k] = v end
 	return env
@@ -362,6 +363,92 @@ describe("kchaos.rule normalize", function()
 			assert.are.equal(msg('duration "soon" is malformed; write it like "500ms", "2s", '
 				.. '"1m" or "1h"'), failure(spec("slab", { duration = "soon" })))
 		end)
+
+		it("rejects times beyond 2^53, where whole numbers stop being exact", function()
+			assert.are.equal(msg("times must be at most 9007199254740992, not 1e+300 "
+				.. "(leave times out for no limit)"),
+				failure(spec("slab", { times = 1e300 })))
+		end)
+
+		it("rejects an infinite interval", function()
+			assert.are.equal(msg("interval must be a whole number, not inf"),
+				failure(spec("slab", { interval = math.huge })))
+		end)
+
+		it("rejects a duration longer than a year", function()
+			assert.are.equal(msg("duration must be at most a year (365 days)"),
+				failure(spec("slab", { duration = "9000h" })))
+		end)
+
+		it("rejects an after longer than a year", function()
+			assert.are.equal(msg("after must be at most a year (365 days)"),
+				failure(spec("slab", { after = 1e12 })))
+		end)
+	end)
+
+	describe("broad rules", function()
+		local strict = function() return mock_env { system = false } end
+		local EVERY = "would fail every %s on this system (no callchain, no scope, no filter, "
+			.. "probability 1); narrow it with a callchain, a scope (pid, tree, comm, cgroup) "
+			.. "or a filter, or opt in with unsafe = true or --system"
+
+		it("refuses a slab rule that would fail every allocation", function()
+			assert.are.equal(msg(EVERY:format("slab allocation")),
+				failure(spec("slab"), strict()))
+		end)
+
+		it("refuses a page rule that would fail every allocation", function()
+			assert.are.equal(msg(EVERY:format("page allocation")),
+				failure(spec("page"), strict()))
+		end)
+
+		it("refuses a bio rule that would fail every request", function()
+			assert.are.equal(msg(EVERY:format("block I/O request")),
+				failure(spec("bio"), strict()))
+		end)
+
+		it("takes it with unsafe = true", function()
+			assert.is_true(normalize(spec("slab", { unsafe = true }), strict()).unsafe)
+		end)
+
+		it("takes it with --system", function()
+			assert.is_false(normalize(spec("slab"), mock_env { system = true }).unsafe)
+		end)
+
+		it("takes it when a default scope will apply (-c, -p, --cgroup)", function()
+			assert.is_table(normalize(spec("slab"), mock_env { system = false,
+				scope_default = { tree = 42 } }))
+		end)
+
+		it("takes a rule with a scope, a chain, a filter or a predicate", function()
+			for _, f in ipairs {
+				{ comm = "x" }, { callchain = { { func = "f" } } }, { cache = "dentry" },
+				{ callchain = { { predicate = "1" } } },
+			} do
+				assert.is_table(normalize(spec("slab", f), strict()))
+			end
+		end)
+
+		it("takes a rule that fails only some calls", function()
+			for _, f in ipairs { { probability = 0.5 }, { interval = 2 }, { times = 3 } } do
+				assert.is_table(normalize(spec("slab", f), strict()))
+			end
+		end)
+
+		it("does not apply to other sites", function()
+			assert.is_table(normalize(spec("__x64_sys_openat", { retval = -1 }), strict()))
+		end)
+
+		it("leaves the check to check_broad when normalizing a partial rule", function()
+			local r = normalize(spec("slab"), mock_env { system = false, partial = true })
+			assert.are.equal(msg(EVERY:format("slab allocation")),
+				select(2, pcall(rule.check_broad, r, WHERE, {})))
+		end)
+
+		it("rejects an unsafe that is not a boolean", function()
+			assert.are.equal(msg("unsafe must be true or false, not yes"),
+				failure(spec("slab", { unsafe = "yes" })))
+		end)
 	end)
 
 	describe("callchain", function()
@@ -662,6 +749,11 @@ describe("kchaos.rule normalize", function()
 				failure(spec("slab", { pid = 0 })))
 		end)
 
+		it("rejects a pid above the largest process id", function()
+			assert.are.equal(msg("tree must be at most 4194304 (the largest process id), "
+				.. "not 10000000000"), failure(spec("slab", { tree = 1e10 })))
+		end)
+
 		it("takes a tree from an object with a pid method", function()
 			local child = { pid = function() return 4242 end }
 			assert.are.equal(4242, normalize(spec("slab", { tree = child })).scope.tree)
@@ -722,6 +814,13 @@ describe("kchaos.rule normalize", function()
 		it("rejects a header that is not a string", function()
 			assert.are.equal(msg("headers[1] must be a string, not a number"),
 				failure(spec("slab", { headers = { 5 } })))
+		end)
+
+		it("rejects more than 64 headers", function()
+			local h = {}
+			for i = 1, 65 do h[i] = "linux/fs.h" end
+			assert.are.equal(msg("headers lists 65 headers; at most 64 are allowed"),
+				failure(spec("slab", { headers = h })))
 		end)
 	end)
 end)
@@ -832,6 +931,34 @@ describe("kchaos.rule check_predicate", function()
 
 	it("rejects a string comparison that cannot be generated", function()
 		assert.are.equal("STRCMP takes 2 arguments, not 1", rejection("STRCMP(name)"))
+	end)
+
+	it("rejects the digraphs that spell braces, '#' and brackets", function()
+		assert.are.same({
+			"may not contain the digraph '<%' (column 3)",
+			"may not contain the digraph '%>' (column 3)",
+			"may not contain the digraph '%:' (column 1)",
+			"may not contain the digraph '<:' (column 2)",
+			"may not contain the digraph ':>' (column 4)",
+		}, { rejection("1 <% x"), rejection("1 %> x"), rejection("%:include"),
+			rejection("a<:0]"), rejection("a[0:>") })
+	end)
+
+	it("takes a modulo and a conditional that only look like digraphs", function()
+		assert.are.equal("a % b > 1 ? c : d", rule.check_predicate("a % b > 1 ? c : d"))
+	end)
+
+	it("rejects trigraphs", function()
+		assert.are.equal("may not contain the trigraph '??<' (column 3)", rejection("1 ??< x"))
+	end)
+
+	it("takes digraphs and trigraphs inside string literals", function()
+		assert.are.equal('STRCMP(n, "<%??<")', rule.check_predicate('STRCMP(n, "<%??<")'))
+	end)
+
+	it("rejects a predicate longer than 4096 bytes", function()
+		assert.are.equal("is 4097 bytes long; at most 4096 are allowed",
+			rejection(("1"):rep(4097)))
 	end)
 end)
 
