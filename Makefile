@@ -112,6 +112,10 @@ test-c: kchaos-lua
 test-vm: kchaos-lua
 	@tests/run-all.sh vm
 
+# The importers under libFuzzer, 600 s each by default; see tests/fuzz/RESULTS.md.
+fuzz:
+	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS)
+
 # C unit tests: tests/c/test_NAME.c becomes $(BUILD)/tests/test_NAME (tests/c/run.sh).
 $(BUILD)/tests/test_%: tests/c/test_%.c $(filter-out $(BUILD)/kc_main.o,$(OBJS))
 	$(Q)mkdir -p $(@D)

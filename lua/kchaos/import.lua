@@ -489,13 +489,33 @@ end
 
 -- inject.py's STRCMP(ptr, literal) takes the literal as bare text; a quoted literal is
 -- taken as what it quotes. Both become the generator's STRCMP(ptr, "literal").
+-- The next STRCMP( of a test from index i on, outside string and character literals.
+local function find_strcmp(test, i)
+	local n = #test
+	while i <= n do
+		local c = test:sub(i, i)
+		if c == '"' or c == "'" then
+			i = i + 1
+			while i <= n and test:sub(i, i) ~= c do
+				if test:sub(i, i) == "\\" then i = i + 1 end
+				i = i + 1
+			end
+		elseif c == "S" and not test:sub(i - 1, i - 1):match("[%w_]") then
+			local _, e = test:find("^STRCMP%s*%(", i)
+			if e then return i, e end
+		end
+		i = i + 1
+	end
+end
+
 local function convert_strcmp(test, col0, at)
 	local out, pos = {}, 1
 	while true do
-		local s, e = test:find("%f[%w_]STRCMP%s*%(", pos)
+		local s, e = find_strcmp(test, pos)
 		if not s then break end
 		out[#out + 1] = test:sub(pos, s - 1)
 		local close = group_end(test, e)
+		if not close then fail(at(col0 + e - 1), "this STRCMP( is never closed") end
 		local inner = test:sub(e + 1, close - 1)
 		local args, depth, last, j = {}, 0, 1, 1
 		while j <= #inner do

@@ -478,6 +478,11 @@ describe("kchaos.import inject", function()
 				.. "-P PROBABILITY, -c COUNT, -I HEADER and -v)", failure(inject, "kmalloc -x 'f()'"))
 		end)
 
+		it("looks for STRCMP outside string and character literals only", function()
+			local err = failure(inject, [[kmalloc "f(char *p)(p[0] == 'STRCMP(a')"]])
+			assert.are.equal("--inject: column 21: frame 1: test ", err:sub(1, 35))
+		end)
+
 		it("names an unclosed quote", function()
 			assert.are.equal("--inject: column 9: this quote is never closed",
 				failure(inject, "kmalloc 'f()"))
