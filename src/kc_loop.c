@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <linux/types.h>
@@ -32,6 +33,14 @@
 struct child {
 	pid_t pid;
 	int gate;		/* write end of the pipe the child waits on, -1 once released */
+	int group;		/* the child leads a process group of its own */
+};
+
+/* How a child starts: where it waits, which group it joins, where its output goes. */
+struct child_setup {
+	int gate;		/* read end of the gate, or -1 */
+	int group;		/* lead a new process group */
+	int output;		/* file for stdout and stderr, or -1 */
 };
 
 static lua_State *hook_state;
@@ -242,7 +251,7 @@ static int child_slot(void)
 	return -1;
 }
 
-static void child_exec(int gate, char **argv)
+static void child_exec(const struct child_setup *cs, char **argv)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -257,26 +266,48 @@ static void child_exec(int gate, char **argv)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (cs->group)
+		setpgid(0, 0);
+	if (cs->output >= 0 && (dup2(cs->output, STDOUT_FILENO) < 0 ||
+				dup2(cs->output, STDERR_FILENO) < 0))
+		_exit(127);
 
 	/* Wait until the rules are armed (or the parent gives up and closes the gate). */
-	if (gate >= 0) {
-		if (read(gate, &c, 1) != 1)
+	if (cs->gate >= 0) {
+		if (read(cs->gate, &c, 1) != 1)
 			_exit(127);
-		close(gate);
+		close(cs->gate);
 	}
 	execvp(argv[0], argv);
 	kc_err("cannot run '%s': %s", argv[0], strerror(errno));
 	_exit(127);
 }
 
+/* Reads spawn's options table at `idx`: { group = bool, capture = bool }. */
+static void spawn_options(lua_State *L, int idx, int *group, int *capture)
+{
+	*group = *capture = 0;
+	if (!lua_istable(L, idx))
+		return;
+	lua_getfield(L, idx, "group");
+	*group = lua_toboolean(L, -1);
+	lua_getfield(L, idx, "capture");
+	*capture = lua_toboolean(L, -1);
+	lua_pop(L, 2);
+}
+
 /*
- * core.spawn(argv_table | shell_string, gated) -> pid | nil, message
- * A gated child waits before exec until core.release(pid).
+ * core.spawn(argv_table | shell_string, gated [, options]) -> pid [, output_fd] | nil, message
+ * A gated child waits before exec until core.release(pid). Options: group = true makes
+ * the child lead a process group of its own; capture = true sends its stdout and stderr
+ * to an anonymous file whose descriptor is returned (read it as /proc/self/fd/N).
  */
 static int l_spawn(lua_State *L)
 {
 	int gated = lua_toboolean(L, 2);
 	int slot = child_slot(), gate[2] = { -1, -1 };
+	struct child_setup cs = { -1, 0, -1 };
+	int capture;
 	char *argv[256];
 	int argc = 0;
 	pid_t pid;
@@ -301,9 +332,24 @@ static int l_spawn(lua_State *L)
 		}
 	}
 	argv[argc] = NULL;
+	spawn_options(L, 3, &cs.group, &capture);
 
-	if (gated && pipe2(gate, O_CLOEXEC) < 0)
-		return luaL_error(L, "pipe: %s", strerror(errno));
+	/* The output file first: a failure here leaves nothing to undo. */
+	if (capture) {
+		cs.output = memfd_create("kchaos-output", MFD_CLOEXEC);
+		if (cs.output < 0) {
+			lua_pushnil(L);
+			lua_pushfstring(L, "memfd_create: %s", strerror(errno));
+			return 2;
+		}
+	}
+	if (gated && pipe2(gate, O_CLOEXEC) < 0) {
+		int err = errno;
+
+		if (cs.output >= 0)
+			close(cs.output);
+		return luaL_error(L, "pipe: %s", strerror(err));
+	}
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
@@ -314,6 +360,8 @@ static int l_spawn(lua_State *L)
 			close(gate[0]);
 			close(gate[1]);
 		}
+		if (cs.output >= 0)
+			close(cs.output);
 		lua_pushnil(L);
 		lua_pushfstring(L, "fork: %s", strerror(err));
 		return 2;
@@ -321,14 +369,21 @@ static int l_spawn(lua_State *L)
 	if (pid == 0) {
 		if (gated)
 			close(gate[1]);
-		child_exec(gated ? gate[0] : -1, argv);
+		cs.gate = gated ? gate[0] : -1;
+		child_exec(&cs, argv);
 	}
+	if (cs.group)
+		setpgid(pid, pid);	/* also here, so a kill right after spawn finds the group */
 	if (gated)
 		close(gate[0]);
 	children[slot].pid = pid;
 	children[slot].gate = gated ? gate[1] : -1;
+	children[slot].group = cs.group;
 	lua_pushinteger(L, pid);
-	return 1;
+	if (cs.output < 0)
+		return 1;
+	lua_pushinteger(L, cs.output);
+	return 2;
 }
 
 /* core.release(pid): lets a gated child exec. */
@@ -361,43 +416,6 @@ static int l_kill(lua_State *L)
 	return 1;
 }
 
-void kc_loop_kill_children(void)
-{
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
-	int live = 0;
-
-	for (int i = 0; i < MAX_CHILDREN; i++) {
-		if (!children[i].pid)
-			continue;
-		if (children[i].gate >= 0) {
-			close(children[i].gate);	/* a gated child exits at once */
-			children[i].gate = -1;
-		}
-		kill(children[i].pid, SIGTERM);
-		live++;
-	}
-	for (int round = 0; live && round < 50; round++) {
-		live = 0;
-		for (int i = 0; i < MAX_CHILDREN; i++) {
-			if (!children[i].pid)
-				continue;
-			if (waitpid(children[i].pid, NULL, WNOHANG) == children[i].pid)
-				children[i].pid = 0;
-			else
-				live++;
-		}
-		if (live)
-			nanosleep(&pause, NULL);
-	}
-	for (int i = 0; i < MAX_CHILDREN; i++) {
-		if (!children[i].pid)
-			continue;
-		kill(children[i].pid, SIGKILL);
-		waitpid(children[i].pid, NULL, 0);
-		children[i].pid = 0;
-	}
-}
-
 /*
  * core.dropped() -> { [rule_id] = n, ... }: events the queue had no room for since the
  * last call (more than MAX_QUEUE in one turn), so Lua can count them as lost.
@@ -418,11 +436,79 @@ static int l_dropped(lua_State *L)
 	return 1;
 }
 
+/* core.sleep(ms): waits without running the loop (a signal cuts it short). */
+static int l_sleep(lua_State *L)
+{
+	lua_Number ms = luaL_checknumber(L, 1);
+	struct timespec ts;
+
+	if (ms <= 0)
+		return 0;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)((ms - (lua_Number)ts.tv_sec * 1000) * 1e6);
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
+/* core.close(fd): closes a descriptor core.spawn returned. */
+static int l_close(lua_State *L)
+{
+	close((int)luaL_checkinteger(L, 1));
+	return 0;
+}
+
+/* Signals a child, and its whole process group when it leads one. */
+static void signal_child(const struct child *c, int sig)
+{
+	if (c->group && kill(-c->pid, sig) == 0)
+		return;
+	kill(c->pid, sig);
+}
+
+void kc_loop_kill_children(void)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	int live = 0;
+
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		if (!children[i].pid)
+			continue;
+		if (children[i].gate >= 0) {
+			close(children[i].gate);	/* a gated child exits at once */
+			children[i].gate = -1;
+		}
+		signal_child(&children[i], SIGTERM);
+		live++;
+	}
+	for (int round = 0; live && round < 50; round++) {
+		live = 0;
+		for (int i = 0; i < MAX_CHILDREN; i++) {
+			if (!children[i].pid)
+				continue;
+			if (waitpid(children[i].pid, NULL, WNOHANG) == children[i].pid)
+				children[i].pid = 0;
+			else
+				live++;
+		}
+		if (live)
+			nanosleep(&pause, NULL);
+	}
+	for (int i = 0; i < MAX_CHILDREN; i++) {
+		if (!children[i].pid)
+			continue;
+		signal_child(&children[i], SIGKILL);
+		waitpid(children[i].pid, NULL, 0);
+		children[i].pid = 0;
+	}
+}
+
 static const luaL_Reg loop_funcs[] = {
 	{ "poll", l_poll },
 	{ "spawn", l_spawn },
 	{ "release", l_release },
 	{ "kill", l_kill },
+	{ "sleep", l_sleep },
+	{ "close", l_close },
 	{ "dropped", l_dropped },
 	{ NULL, NULL },
 };

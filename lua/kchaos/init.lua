@@ -21,6 +21,12 @@ local S = {
 	lease_ns = 1e9,		-- dead-man switch: injection stops this long after the last renewal
 	system_limit_ns = 60e9,	-- longest run with unscoped rules (nil: --timeout or --system)
 	scope_default = nil,	-- { tree = pid } with -c, { pid = pid } with -p
+	t0 = nil,		-- when the main chunk's rules were armed (kchaos.at counts from it)
+	on_start = {},		-- functions _start calls once the rules are armed
+	tasks = {},		-- running tasks (coroutines), by coroutine
+	procs = {},		-- workloads made by kchaos.spawn, by pid
+	proc_list = {},		-- the same, in the order they were made
+	scenarios = {},		-- every scenario, in the order they were made
 }
 kchaos._state = S
 
@@ -259,13 +265,16 @@ function kchaos._commit()
 	end
 end
 
--- Marks the end of the main chunk: timers made so far start counting now.
+-- Marks the end of the main chunk: timers made so far start counting now, and held
+-- workloads and scenarios start.
 function kchaos._start()
 	S.started = true
 	local now = core.now()
+	S.t0 = now
 	for _, h in ipairs(S.timers) do
 		if h.due == math.huge then h.due = now + h.delay end
 	end
+	for _, fn in ipairs(S.on_start) do fn() end
 end
 
 -- The generated BPF C of every rule declared so far, as one program set.
@@ -323,12 +332,97 @@ function kchaos.ring_pages(n)
 	return cg.RING_PAGES
 end
 
+-- Whether this is a dry run (-d): rules are printed, nothing runs or is attached.
+function kchaos.dry_run()
+	return S.opts.dry_run == true
+end
+
 -- Ends the run after the current callback; `code` becomes the exit status.
 function kchaos.stop(code)
 	S.stopped = code or 0
 end
 
--- Timers: after(t, fn), every(t, fn); each returns a handle with :cancel().
+-- Tasks: timer callbacks, scenario bodies and phases run as coroutines, so kchaos.sleep
+-- and p:wait() in them yield to the event loop instead of holding it up. An error in a
+-- task goes up to the loop's caller as a Failure, which keeps the task's own traceback.
+local Failure = {}
+Failure.__index = Failure
+function Failure:__tostring() return self.msg end
+
+-- The error handler of the run: turns any error into a Failure with its traceback.
+function kchaos._failure(e)
+	if getmetatable(e) == Failure then return e end
+	local msg = tostring(e)
+	return setmetatable({ msg = msg, traceback = debug.traceback(msg, 2) }, Failure)
+end
+
+local function current_task()
+	local co = coroutine.running()
+	return co and S.tasks[co]
+end
+
+local function resume(task, ...)
+	local ok, err = coroutine.resume(task.co, ...)
+	if coroutine.status(task.co) == "dead" then
+		S.tasks[task.co] = nil
+		task.done = true
+	end
+	if not ok then
+		if getmetatable(err) ~= Failure then
+			local msg = tostring(err)
+			err = setmetatable({ msg = msg, traceback = debug.traceback(task.co, msg) }, Failure)
+		end
+		error(err, 0)
+	end
+	if task.done and task.on_done then task.on_done() end
+end
+
+-- Starts fn(...) as a task at once; `fields` (phase, on_done) go into the task. A task
+-- made by another inherits its phase.
+local function start_task(fn, fields, ...)
+	local parent = current_task()
+	-- The traceback is taken where the error happens, inside the task.
+	local co = coroutine.create(function(...)
+		local ok, err = xpcall(fn, kchaos._failure, ...)
+		if not ok then error(err, 0) end
+	end)
+	local task = { co = co, phase = parent and parent.phase }
+	for k, v in pairs(fields or {}) do task[k] = v end
+	S.tasks[task.co] = task
+	resume(task, ...)
+	return task
+end
+
+-- Suspends the running task until wake(task); `cancel` undoes its wake-up sources
+-- should the task be cancelled meanwhile.
+local function suspend(cancel)
+	local task = current_task()
+	task.waiting = true
+	task.cancel_wait = cancel
+	coroutine.yield()
+	task.cancel_wait = nil
+end
+
+-- Stops a task for good: it is never resumed again.
+local function cancel_task(task)
+	if task.done then return end
+	task.cancelled = true
+	task.done = true
+	S.tasks[task.co] = nil
+	if task.cancel_wait then task.cancel_wait() end
+end
+
+-- Timers: after(t, fn), every(t, fn), at(t, fn); each returns a handle with :cancel().
+-- A raw timer calls fn directly (the loop's own wake-ups); others run fn as a task.
+local function new_timer(ns, fn, period, raw)
+	-- Made by the main chunk, a timer counts from the moment the rules are armed.
+	local h = { delay = ns, due = S.started and core.now() + ns or math.huge, fn = fn,
+		period = period and ns or nil, raw = raw }
+	function h.cancel() h.cancelled = true end
+	S.timers[#S.timers + 1] = h
+	return h
+end
+
 local function add_timer(t, fn, period, level)
 	local ns, err = util.duration(t, "time")
 	if not ns then error(util.where(level) .. ": " .. err, 0) end
@@ -336,15 +430,26 @@ local function add_timer(t, fn, period, level)
 		error(util.where(level) .. ": expects a function to call", 0)
 	end
 	if period and ns == 0 then error(util.where(level) .. ": every needs a period above 0", 0) end
-	-- Made by the main chunk, a timer counts from the moment the rules are armed.
-	local h = { delay = ns, due = S.started and core.now() + ns or math.huge, fn = fn,
-		period = period and ns or nil }
-	function h.cancel() h.cancelled = true end
-	S.timers[#S.timers + 1] = h
-	return h
+	return new_timer(ns, fn, period, false)
 end
 function kchaos.after(t, fn) return add_timer(t, fn, false, 3) end
 function kchaos.every(t, fn) return add_timer(t, fn, true, 3) end
+
+-- at(t, fn): calls fn at t after the start of the run (when the rules were armed).
+function kchaos.at(t, fn)
+	local h = add_timer(t, fn, false, 3)
+	if S.t0 then h.due = S.t0 + h.delay end
+	return h
+end
+
+-- Resumes a suspended task at the next turn of the loop; nothing if it is not waiting.
+local function wake(task)
+	if not task.waiting or task.done then return end
+	task.waiting = false
+	new_timer(0, function()
+		if not task.done then resume(task) end
+	end, false, true)
+end
 
 local function run_timers(now)
 	local due = {}
@@ -353,11 +458,21 @@ local function run_timers(now)
 		if h.cancelled then
 			table.remove(S.timers, i)
 		elseif h.due <= now then
-			due[#due + 1] = h
+			due[#due + 1] = { h = h, when = h.due, seq = i }
 			if h.period then h.due = now + h.period else table.remove(S.timers, i) end
 		end
 	end
-	for _, h in ipairs(due) do h.fn() end
+	-- The earliest first; timers due at the same time in the order they were made.
+	table.sort(due, function(a, b)
+		if a.when ~= b.when then return a.when < b.when end
+		return a.seq < b.seq
+	end)
+	for _, d in ipairs(due) do
+		local h = d.h
+		if not h.cancelled then
+			if h.raw then h.fn() else start_task(h.fn) end
+		end
+	end
 end
 
 local function next_timer(now)
@@ -381,7 +496,8 @@ local function dispatch(ev)
 	ev.stack_id = nil
 	r.events = (r.events or 0) + 1
 	output.event(ev, r)
-	if r.on_inject then r.on_inject(ev) end
+	-- While the run ends (kchaos._finish), events are counted but call nothing.
+	if r.on_inject and not S.finishing then r.on_inject(ev) end
 end
 
 -- Events the ring buffer had no room for (counted by the kernel, per rule) and events the
@@ -448,35 +564,88 @@ local function step(wait_ms)
 	for _, ev in ipairs(events) do dispatch(ev) end
 	check_lost(now)
 	check_system_limit(now)
-	for _, ex in ipairs(exits) do S.exited[ex.pid] = ex end
+	for _, ex in ipairs(exits) do
+		S.exited[ex.pid] = ex
+		if S.procs[ex.pid] then S.procs[ex.pid]:_exited(ex) end
+	end
 	return sig
 end
 S.exited = {}
 
--- Workloads: kchaos.spawn{ "cmd", "arg" } or kchaos.spawn("shell command").
-local Proc = {}
-Proc.__index = Proc
-function kchaos.spawn(cmd)
-	if type(cmd) ~= "string" and type(cmd) ~= "table" then
-		error(util.where(2) .. ": spawn expects a command: a shell string or a list of words", 0)
-	end
-	local pid, err = core.spawn(cmd, false)
-	if not pid then error(util.where(2) .. ": cannot start the workload: " .. err, 0) end
-	return setmetatable({ _pid = pid }, Proc)
-end
-function Proc:pid() return self._pid end
--- Waits for the process while the event loop keeps running; returns its exit status.
-function Proc:wait()
-	while not S.exited[self._pid] do
-		local sig = step(200)
-		if sig then error("interrupted while waiting for a workload", 0) end
+-- Runs the loop in place until `done()` or `deadline` (outside a task, where a wait
+-- cannot yield); `what` names the wait if a signal cuts it short.
+local function turn_until(done, deadline, what)
+	while not done() do
+		local now = core.now()
+		if deadline and now >= deadline then return end
+		local wait = 200
+		local nt = next_timer(now)
+		if nt then wait = math.min(wait, math.ceil(nt / 1e6)) end
+		if deadline then wait = math.min(wait, math.ceil((deadline - now) / 1e6)) end
+		if step(wait) then error("interrupted while " .. what, 0) end
 		run_timers(core.now())
 	end
-	self.status = S.exited[self._pid]
-	return self.status.code
 end
-function Proc:kill(sig)
-	return core.kill(self._pid, sig or 15)
+
+-- The loop's pieces the workload and scenario modules build on.
+kchaos._loop = {
+	current_task = current_task, start_task = start_task, cancel_task = cancel_task,
+	suspend = suspend, wake = wake, timer = new_timer, step = step,
+	turn_until = turn_until,
+}
+
+-- Workloads: kchaos.spawn{ "cmd", "arg", capture = true } or kchaos.spawn("shell command").
+function kchaos.spawn(cmd, opts)
+	return require("kchaos.workload").spawn(kchaos, cmd, opts, util.where(2))
+end
+
+-- sleep(t): inside a task (a timer callback, a scenario or phase body) lets the loop run
+-- for t, then goes on; elsewhere after the start runs the loop in place.
+function kchaos.sleep(t)
+	local where = util.where(2)
+	local ns, err = util.duration(t, "sleep")
+	if not ns then error(where .. ": " .. err, 0) end
+	local task = current_task()
+	if task then
+		local h = new_timer(ns, function() wake(task) end, false, true)
+		suspend(h.cancel)
+		h.cancel()
+		return
+	end
+	if not S.started then
+		error(where .. ": kchaos.sleep cannot run in the main chunk, before the rules are "
+			.. "armed; put it in a scenario (kchaos.scenario(function() ... end)) or a timer", 0)
+	end
+	local due = core.now() + ns
+	turn_until(function() return core.now() >= due end, due, "sleeping")
+end
+
+-- expect(cond, msg, ...): fails the run (or scenario) at this line when cond is false;
+-- msg may be a format for the remaining arguments.
+function kchaos.expect(cond, msg, ...)
+	if cond then return cond, msg, ... end
+	local text = msg == nil and "" or tostring(msg)
+	if select("#", ...) > 0 then text = text:format(...) end
+	error(("%s: expectation failed%s%s"):format(util.where(2), text ~= "" and ": " or "", text), 0)
+end
+
+-- scenario{ name =, phases = { ... } } or scenario(function() ... end); see docs/scenarios.md.
+function kchaos.scenario(spec)
+	return require("kchaos.scenario").new(kchaos, spec, util.where(2))
+end
+
+-- Ends what the run leaves going, before the report: scenarios (a phase still running
+-- ends as `status`: "failed", "interrupted" or "stopped"; `msg` says why it failed) and
+-- workloads (stopped and reaped). Events that arrive meanwhile are counted; no callback
+-- runs.
+function kchaos._finish(status, msg)
+	S.finishing = true
+	for _, sc in ipairs(S.scenarios) do sc:_finish(status, msg) end
+	for co, task in pairs(S.tasks) do
+		S.tasks[co] = nil
+		cancel_task(task)
+	end
+	if package.loaded["kchaos.workload"] then require("kchaos.workload").stop_all(kchaos) end
 end
 
 -- Runs the event loop until stop(), the workload ends, the timeout or a signal.
@@ -509,15 +678,14 @@ function kchaos._run(opts)
 			code = 0
 			break
 		end
-		if not workload and #S.timers == 0 and all_windows_over(now) then
+		if not workload and #S.timers == 0 and not next(S.tasks) and all_windows_over(now) then
 			output.info("every rule's window is over")
 			code = 0
 			break
 		end
 	end
-	-- Deliver what is left in the ring buffers.
-	local events = core.poll(0)
-	for _, ev in ipairs(events) do dispatch(ev) end
+	-- Deliver what is left in the ring buffers (and record exits).
+	step(0)
 	return code
 end
 

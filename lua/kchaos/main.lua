@@ -165,7 +165,7 @@ local function run_script(opts)
 	output.configure(opts)
 	local kchaos = require "kchaos"
 	local S = kchaos._state
-	S.opts = { dry_run = opts.dry_run }
+	S.opts = { dry_run = opts.dry_run, interactive = opts.interactive }
 	_G.kchaos = kchaos
 	package.loaded.kchaos = kchaos
 	if opts.command and opts.pid then error("-c and -p cannot be used together", 0) end
@@ -218,7 +218,7 @@ local function run_script(opts)
 	end
 
 	local rules = kchaos.rules()
-	if #rules == 0 and not workload then
+	if #rules == 0 and not workload and #S.scenarios == 0 then
 		output.info("no rules declared")
 		return 0
 	end
@@ -236,12 +236,28 @@ local function run_script(opts)
 	output.info(("%d rule%s armed"):format(#rules, #rules == 1 and "" or "s"))
 
 	local code
-	ok, err = pcall(function()
+	ok, err = xpcall(function()
 		code = kchaos._run { workload = workload, timeout_ns = timeout_ns }
-	end)
-	local extra = { status = code }
+	end, kchaos._failure)
+	-- A signal that came while Lua ran ends the run as an error; the loop still has it.
+	local sig
+	if not ok then
+		local sok, s = pcall(kchaos._loop.step, 0)
+		sig = sok and s or nil
+		if sig then code = sig:match("[Ii]nterrupt") and 130 or 143 end
+	end
+	local failed = not ok and not sig
+	-- Scenarios and workloads end before the report; an error makes the status 1.
+	kchaos._finish(failed and "failed" or (code == 130 or code == 143) and "interrupted"
+		or "stopped", failed and err.msg or nil)
+	local extra = { status = failed and 1 or code }
+	require("kchaos.report").finish(kchaos, extra)
 	output.summary(kchaos.rules(), extra)
-	if not ok then error(err, 0) end
+	if failed then
+		output.log("error: ", err.msg)
+		if output.verbose > 0 then io.stderr:write(err.traceback, "\n") end
+		return 1
+	end
 	return code or 0
 end
 

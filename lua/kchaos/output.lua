@@ -35,7 +35,26 @@ function M.encode(v)
 	return encoder().encode(v)
 end
 
+-- A status line on a terminal (a phase's progress), redrawn in place; nil clears it.
+-- Messages and print() clear it first, so it never mixes with them.
+local plain_print
+function M.status(text)
+	if M.status_shown then io.stderr:write("\r\27[K") end
+	M.status_shown = text ~= nil
+	if not text then return end
+	io.stderr:write("kchaos-lua: ", text)
+	io.stderr:flush()
+	if not plain_print then
+		plain_print = print
+		_G.print = function(...)
+			if M.status_shown then M.status(nil) end
+			return plain_print(...)
+		end
+	end
+end
+
 function M.log(level, msg)
+	if M.status_shown then M.status(nil) end
 	io.stderr:write("kchaos-lua: ", level, msg, "\n")
 end
 

@@ -1,0 +1,1 @@
+kchaos.scenario{ name = "bad", phases = { { name = "warm", duration = -1 } } }

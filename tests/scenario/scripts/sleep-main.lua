@@ -1,0 +1,1 @@
+kchaos.sleep("1s")
