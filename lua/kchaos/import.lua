@@ -189,7 +189,9 @@ local function from_spec(R, spec, name, what, where, opts, extra)
 		fail(R.at(spec, "failKernRequest"), "%s must be a mapping, not %s", path, show(req))
 	end
 	for k in pairs(req) do
-		if not known(k, REQUEST_FIELDS) then unknown_field(R.at(req, k), path, k, REQUEST_FIELDS) end
+		if not known(k, REQUEST_FIELDS) then
+			unknown_field(R.at(req, k), path, k, REQUEST_FIELDS)
+		end
 	end
 	local e = { what = what, where = R.at(spec, "failKernRequest"), warnings = {}, fields = {} }
 	local s = { name = name }
@@ -408,9 +410,9 @@ local function words(line, at)
 				local q, start = c, i
 				i = i + 1
 				while i <= n and line:sub(i, i) ~= q do
-					if q == '"' and line:sub(i, i) == "\\" and line:sub(i + 1, i + 1):match('["\\$`]') then
-						i = i + 1
-					end
+					-- In double quotes, a backslash escapes only " \ $ and `.
+					local esc = line:sub(i, i) == "\\" and line:sub(i + 1, i + 1):match('["\\$`]')
+					if q == '"' and esc then i = i + 1 end
 					w.text[#w.text + 1], w.cols[#w.cols + 1] = line:sub(i, i), i
 					i = i + 1
 				end
@@ -602,7 +604,8 @@ local function parse_frame(s, from, to, at, k)
 		local rest = body:sub(close + 1)
 		if rest:match("%S") then
 			fail(at(c0 + close + #rest:match("^%s*")), "frame %d: unexpected %q after its test "
-				.. "(a frame is FUNC(ARGS), FUNC(ARGS)(TEST) or (TEST))", k, rest:match("^%s*(.-)$"))
+				.. "(a frame is FUNC(ARGS), FUNC(ARGS)(TEST) or (TEST))", k,
+				rest:match("^%s*(.-)$"))
 		end
 		local test = body:sub(i + 1, close - 1)
 		local tcol = c0 + i		-- index in s of the test's first character
@@ -916,6 +919,13 @@ function M.dry_run_text(rules)
 			out[#out + 1] = ("// %s: %s, as a rule:"):format(e.where, e.what)
 			for l in (M.to_lua(e.spec) .. "\n"):gmatch("(.-)\n") do
 				out[#out + 1] = "// " .. l:gsub("\t", "    ")
+			end
+			if r.default_scope then
+				local sc = {}
+				for _, k in ipairs(SCOPE_FIELDS) do
+					if r.scope[k] ~= nil then sc[#sc + 1] = k .. " = " .. value(r.scope[k]) end
+				end
+				out[#out + 1] = "// with the command line's scope: " .. table.concat(sc, ", ")
 			end
 		end
 	end

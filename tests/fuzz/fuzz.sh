@@ -42,7 +42,8 @@ for t in $targets; do
 	cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
 	ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
 	corp=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
-	if [ $st -eq 0 ]; then result="no crash, hang or leak"; else result="FAILED (status $st)"; status=1; fi
+	result="no crash, hang or leak"
+	[ $st -eq 0 ] || { result="FAILED (status $st)"; status=1; }
 	echo "fuzz: $t: $((end - start)) s, ${runs:-?} executions, ${cov:-?} C edges," \
 		"${ft:-?} features (C and Lua lines), corpus ${corp:-?}: $result"
 	[ $st -eq 0 ] || tail -n 40 "$out/$t.log"

@@ -40,6 +40,9 @@ expect "an unscoped inject.py spec is refused" 1 \
 expect "--dry-run shows the imported rule in Lua form" 0 \
 	'//         { func = "d_alloc_parallel", params = "struct dentry *parent, const struct qstr *name", predicate = "STRNCMP(name->name, \"bananas\", 8)" },' \
 	$K -d -c true --kernelchaos tests/import/bananas.yaml
+expect "--dry-run shows the scope the command line gives" 0 \
+	"// with the command line's scope: tree = 1, cgroup = \"/sys/fs/cgroup/test\"" \
+	$K -d -c true --cgroup /sys/fs/cgroup/test --kernelchaos tests/import/mount.yaml
 expect "--dry-run shows the BPF C after the Lua form" 0 "int kc_r0_site(struct pt_regs *ctx" \
 	$K -d --system --kernelchaos tests/import/bananas.yaml
 expect "--cgroup scopes an imported rule" 0 "kchaos.rule{" \
@@ -70,6 +73,9 @@ expect "kchaos.kernelchaos takes YAML text in a script" 0 "// (command line):1: 
 	$K -d -e 'kchaos.kernelchaos("kind: KernelChaos\nspec:\n  selector: {}\n  failKernRequest: {failtype: 2}\n", { tree = 1 })'
 expect "kchaos.inject returns a rule in a script" 0 "slab 1" \
 	$K -d -e 'local r = kchaos.inject("kmalloc -c 1 \"f()\"", { system = true }); print(r.site.kind .. " " .. r.times)'
+expect "the example scenario imports a manifest and a command line" 0 \
+	"// scenarios/kernelchaos.lua:7: inject: inject.py spec, as a rule:" \
+	$K -d -c true scenarios/kernelchaos.lua
 expect "kchaos.inject names the script line" 1 \
 	"(command line):1: inject: column 1: mode 'slab' is unknown" \
 	$K -d -e 'kchaos.inject("slab \"f()\"", { system = true })'
