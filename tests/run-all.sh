@@ -53,7 +53,8 @@ for s in $suites; do
 	case $s in
 	lua) run_lua ;;
 	c) run_suite host tests/c/run.sh ;;
-	vm) run_suite guest src/vm/run-guest.sh --timeout 1500 -- tests/vm/suite.sh ;;
+	vm) run_suite guest src/vm/run-guest.sh --timeout "${KCHAOS_VM_TIMEOUT:-3600}" \
+		-- tests/vm/suite.sh ;;
 	*)
 		[ -x "tests/$s/run.sh" ] || { echo "unknown suite '$s'"; exit 2; }
 		run_suite "$s" "tests/$s/run.sh"
