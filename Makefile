@@ -116,6 +116,17 @@ test-vm: kchaos-lua
 fuzz:
 	@tests/fuzz/fuzz.sh $(FUZZ_SECONDS)
 
+# The benchmarks against inject-bpfcc and the bare kernel, in the guest; see
+# docs/performance.md. Other guests running meanwhile share the CPUs and skew them.
+.PHONY: bench
+bench: kchaos-lua build/bench/hot
+	@KCHAOS_BENCH_HOST_LOAD="$$(cut -d ' ' -f 1-3 /proc/loadavg)" \
+		src/vm/run-guest.sh --timeout 1800 -- bench/run.sh
+
+build/bench/hot: bench/hot.c
+	$(Q)mkdir -p $(@D)
+	$(call quiet,CC,$@)$(CC) -O2 -Wall -Wextra -o $@ $<
+
 # C unit tests: tests/c/test_NAME.c becomes $(BUILD)/tests/test_NAME (tests/c/run.sh).
 $(BUILD)/tests/test_%: tests/c/test_%.c $(filter-out $(BUILD)/kc_main.o,$(OBJS))
 	$(Q)mkdir -p $(@D)
