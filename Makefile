@@ -8,7 +8,7 @@ MANDIR ?= $(PREFIX)/share/man/man1
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKGS := luajit libbcc libbpf zlib libelf yaml-0.1
+PKGS := luajit libbcc libbpf zlib libelf yaml-0.1 libedit
 PKG_CONFIG ?= pkg-config
 CC ?= cc
 CFLAGS ?= -O2 -g

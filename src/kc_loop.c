@@ -58,8 +58,9 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
 	(void)ar;
 	lua_sethook(L, NULL, 0, 0);
-	luaL_error(L, got_signal == SIGINT ? "interrupted!" : "terminated by signal %d",
-		   (int)got_signal);
+	/* No position: the user pressed Ctrl-C, the script did nothing wrong. */
+	lua_pushstring(L, got_signal == SIGINT ? "interrupted" : strsignal(got_signal));
+	lua_error(L);
 }
 
 static void on_signal(int sig)
@@ -436,6 +437,19 @@ static int l_dropped(lua_State *L)
 	return 1;
 }
 
+/* core.clear_interrupt() -> true when the signal that arrived was SIGINT, now forgotten. */
+static int l_clear_interrupt(lua_State *L)
+{
+	int was = got_signal == SIGINT;
+
+	if (was) {
+		got_signal = 0;
+		lua_sethook(L, NULL, 0, 0);
+	}
+	lua_pushboolean(L, was);
+	return 1;
+}
+
 /* core.sleep(ms): waits without running the loop (a signal cuts it short). */
 static int l_sleep(lua_State *L)
 {
@@ -509,6 +523,7 @@ static const luaL_Reg loop_funcs[] = {
 	{ "kill", l_kill },
 	{ "sleep", l_sleep },
 	{ "close", l_close },
+	{ "clear_interrupt", l_clear_interrupt },
 	{ "dropped", l_dropped },
 	{ NULL, NULL },
 };

@@ -21,6 +21,7 @@
 #include "kc_bpf.h"
 #include "kc_log.h"
 #include "kc_loop.h"
+#include "kc_repl.h"
 #include "kc_sys.h"
 #include "kc_yaml.h"
 
@@ -92,12 +93,54 @@ static const char *opt_name(int c, int idx)
 {
 	static char buf[3];
 
-	if (c >= 256 || idx >= 0)
+	for (int i = 0; idx < 0 && c >= 256 && long_opts[i].name; i++)
+		if (long_opts[i].val == c)
+			idx = i;
+	if (idx >= 0)
 		return long_opts[idx].name;
 	buf[0] = '-';
 	buf[1] = (char)c;
 	buf[2] = '\0';
 	return buf;
+}
+
+/*
+ * The long option `arg` ("--name" or "--name=value") names, as getopt_long takes it (an
+ * unambiguous prefix will do), or NULL.
+ */
+static const struct option *find_long(const char *arg)
+{
+	const struct option *found = NULL;
+	size_t n = strcspn(arg + 2, "=");
+
+	for (const struct option *o = long_opts; o->name; o++) {
+		if (strncmp(o->name, arg + 2, n) != 0)
+			continue;
+		if (strlen(o->name) == n)
+			return o;
+		if (found)
+			return NULL;
+		found = o;
+	}
+	return found;
+}
+
+/* Pushes the message for an option getopt_long refused (unknown, or its value wrong). */
+static void push_bad_option(lua_State *L, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	const struct option *o = strncmp(arg, "--", 2) == 0 ? find_long(arg) : NULL;
+
+	if (o && optopt && o->val == optopt && o->has_arg == required_argument)
+		lua_pushfstring(L, "option '--%s' needs a value", o->name);
+	else if (o && optopt && o->val == optopt)
+		lua_pushfstring(L, "option '--%s' takes no value", o->name);
+	else if (optopt > 0 && optopt < 128 && strchr("ecpfo", optopt))
+		lua_pushfstring(L, "option '-%c' needs a value", optopt);
+	else if (optopt > 0 && optopt < 128)
+		lua_pushfstring(L, "unknown option '-%c'", optopt);
+	else
+		lua_pushfstring(L, "unknown option '%s'", arg);
 }
 
 /* Builds the options table; returns 0, or -1 after a usage error was stored. */
@@ -143,12 +186,7 @@ static int push_options(lua_State *L, int argc, char **argv)
 			lua_setfield(L, -2, "usage_error");
 			return -1;
 		default:
-			if (optopt && strchr("ecpfo", optopt))
-				lua_pushfstring(L, "option '-%c' needs a value", optopt);
-			else if (optopt)
-				lua_pushfstring(L, "unknown option '-%c'", optopt);
-			else
-				lua_pushfstring(L, "unknown option '%s'", argv[optind - 1]);
+			push_bad_option(L, argv);
 			lua_setfield(L, -2, "usage_error");
 			return -1;
 		}
@@ -246,6 +284,7 @@ static int pmain(lua_State *L)
 	lua_newtable(L);
 	kc_bpf_open(L);
 	kc_loop_open(L);
+	kc_repl_open(L);
 	kc_sys_open(L);
 	kc_yaml_open(L);
 	set_str(L, "version", KC_VERSION);

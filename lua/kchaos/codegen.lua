@@ -266,7 +266,7 @@ local function gen_site(w, r, idx, progs, ex)
 	local params = site_params(r)
 	local f = r.filters
 	w:fmt(tag, "/* rule %d%s: %s at %s */", idx, r.name and (" '" .. r.name .. "'") or "",
-		r.site.func, r.where or "?")
+		r.site.func, ((r.where or "?"):gsub("%*/", "* /")))
 	w:fmt(tag, "int %s(struct pt_regs *ctx%s)\n{", fn, params ~= "" and (", " .. params) or "")
 	w:add([[
 	u64 kc_id = bpf_get_current_pid_tgid();

@@ -93,13 +93,24 @@ function kchaos.rule(spec, level)
 		end
 	end
 	S.pending[#S.pending + 1] = r
-	if S.started and not S.opts.dry_run then kchaos._commit() end
+	if S.started and not S.opts.dry_run then
+		-- A rule that cannot be armed is not kept: it would look like a disarmed one.
+		local ok, err = pcall(kchaos._commit)
+		if not ok then
+			S.rules[r.id] = nil
+			error(err, 0)
+		end
+	end
 	return r
 end
 
 -- Shorthands; none is a tail call, so the rule's location is the caller's line.
 local function shorthand(site, spec)
 	spec = spec or {}
+	if type(spec) ~= "table" then
+		error(("%s: rule: expects a table of fields, not a %s"):format(util.where(3) or "?",
+			type(spec)), 0)
+	end
 	spec.site = site
 	local r = kchaos.rule(spec, 3)
 	return r
@@ -204,6 +215,9 @@ function kchaos._commit()
 	S.pending = {}
 	for i, r in ipairs(rules) do r.index = i - 1 end
 	local E = engine()
+	-- Compiling blocks the event loop for seconds: rules already armed keep their lease
+	-- meanwhile (the process is busy, not stuck), then renew it as usual.
+	for _, old in ipairs(S.sets) do E.set_global(old, core.now() + 300e9) end
 	local set = E.compile(rules)
 	local ok, err = pcall(function()
 		E.set_global(set, core.now() + S.lease_ns)
@@ -432,8 +446,9 @@ local function add_timer(t, fn, period, level)
 	if period and ns == 0 then error(util.where(level) .. ": every needs a period above 0", 0) end
 	return new_timer(ns, fn, period, false)
 end
-function kchaos.after(t, fn) return add_timer(t, fn, false, 3) end
-function kchaos.every(t, fn) return add_timer(t, fn, true, 3) end
+-- Not tail calls, so that level 3 is the caller's line.
+function kchaos.after(t, fn) local h = add_timer(t, fn, false, 3) return h end
+function kchaos.every(t, fn) local h = add_timer(t, fn, true, 3) return h end
 
 -- at(t, fn): calls fn at t after the start of the run (when the rules were armed).
 function kchaos.at(t, fn)
@@ -554,13 +569,15 @@ local function all_windows_over(now)
 end
 
 -- One turn of the event loop: waits up to `wait_ms`, renews the lease, delivers events
--- and records exited children in S.exited. Returns the signal that arrived, if any.
-local function step(wait_ms)
+-- and records exited children in S.exited. Returns the signal that arrived, if any, and
+-- (with `watch_stdin`) whether stdin has input. `before_output` runs before any event.
+local function step(wait_ms, watch_stdin, before_output)
 	-- Wake up at least four times per lease, so one late turn does not let it lapse.
 	wait_ms = math.min(wait_ms, math.max(1, math.floor(S.lease_ns / 4e6)))
-	local events, exits, sig = core.poll(wait_ms)
+	local events, exits, sig, ready = core.poll(wait_ms, watch_stdin)
 	local now = core.now()
 	for _, set in ipairs(S.sets) do engine().set_global(set, now + S.lease_ns) end
+	if before_output and #events > 0 then before_output() end
 	for _, ev in ipairs(events) do dispatch(ev) end
 	check_lost(now)
 	check_system_limit(now)
@@ -568,7 +585,7 @@ local function step(wait_ms)
 		S.exited[ex.pid] = ex
 		if S.procs[ex.pid] then S.procs[ex.pid]:_exited(ex) end
 	end
-	return sig
+	return sig, ready
 end
 S.exited = {}
 
@@ -687,6 +704,21 @@ function kchaos._run(opts)
 	-- Deliver what is left in the ring buffers (and record exits).
 	step(0)
 	return code
+end
+
+-- One turn of the event loop for the REPL: waits up to `wait_ms` (less when a timer is due)
+-- for events, a signal or input on stdin, then fires due timers. `before_output` runs
+-- before the first event or timer, so the prompt can get out of the way. Returns the
+-- signal that arrived, if any, and whether stdin has input.
+function kchaos._turn(wait_ms, before_output)
+	local nt = next_timer(core.now())
+	if nt then wait_ms = math.min(wait_ms, math.ceil(nt / 1e6)) end
+	local sig, ready = step(wait_ms, true, before_output)
+	if sig then return sig, ready end
+	local now = core.now()
+	if before_output and next_timer(now) == 0 then before_output() end
+	run_timers(now)
+	return nil, ready
 end
 
 kchaos.util = util

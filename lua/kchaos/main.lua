@@ -205,6 +205,7 @@ local function run_script(opts)
 		c.f(unpack(c.args))
 	end
 
+	if opts.dry_run and opts.interactive then return require("kchaos.repl").run {} end
 	if opts.dry_run then
 		io.stdout:write(require("kchaos.import").dry_run_text(kchaos.rules()))
 		io.stdout:write(kchaos.generate())
@@ -218,7 +219,7 @@ local function run_script(opts)
 	end
 
 	local rules = kchaos.rules()
-	if #rules == 0 and not workload and #S.scenarios == 0 then
+	if #rules == 0 and not workload and not opts.interactive and #S.scenarios == 0 then
 		output.info("no rules declared")
 		return 0
 	end
@@ -237,7 +238,8 @@ local function run_script(opts)
 
 	local code
 	ok, err = xpcall(function()
-		code = kchaos._run { workload = workload, timeout_ns = timeout_ns }
+		local run = opts.interactive and require("kchaos.repl").run or kchaos._run
+		code = run { workload = workload, timeout_ns = timeout_ns }
 	end, kchaos._failure)
 	-- A signal that came while Lua ran ends the run as an error; the loop still has it.
 	local sig
@@ -279,9 +281,8 @@ function M.run(opts)
 	if opts.vm_kernel then return usage_error("--vm-kernel goes with --vm") end
 	if opts.doctor then return require("kchaos.doctor").run(opts) end
 	if opts.list then return list(opts) end
-	if opts.interactive or (#opts.rest == 0 and not opts.chunks and not opts.kernelchaos
-		and not opts.inject) then
-		return not_yet("the interactive prompt (-i, or no script)")
+	if #opts.rest == 0 and not opts.chunks and not opts.kernelchaos and not opts.inject then
+		opts.interactive = true
 	end
 	return run_script(opts)
 end

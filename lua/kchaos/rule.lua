@@ -52,9 +52,14 @@ local SITE_ONLY = {
 local function fail(where, name, msg, ...)
 	local prefix = where and (where .. ": ") or ""
 	local who = name and ("rule '%s': "):format(name) or "rule: "
-	local text = (prefix .. who .. msg:format(...))
-		:gsub("cdata<[^>]*>: 0x%x+", "a cdata"):gsub("(%l+): 0x%x+", "a %1")
-		:gsub("[^\t\n\32-\126]", function(c) return ("\\x%02x"):format(c:byte()) end)
+	local text = (prefix .. who .. msg:format(...)):gsub("cdata<[^>]*>: 0x%x+", "a cdata")
+	for _, t in ipairs { "table", "function", "userdata", "thread" } do
+		text = text:gsub(t .. ": 0x%x+", "a " .. t)
+	end
+	text = text:gsub("[^\t\n\32-\126]", function(c) return ("\\x%02x"):format(c:byte()) end)
+	if #text > 600 then
+		text = ("%s... (%d more bytes)"):format(text:sub(1, 500), #text - 500)
+	end
 	error(text, 0)
 end
 
@@ -142,6 +147,10 @@ function M.check_params(s)
 		end
 		names[#names + 1] = name
 	end
+	if #names > 6 then
+		return nil, ("has %d parameters; a probe reads only the first 6, from registers (list "
+			.. "them up to the last one the predicate uses)"):format(#names)
+	end
 	return (s:gsub("%s+", " "):match("^%s*(.-)%s*$")), names
 end
 
@@ -151,6 +160,10 @@ local function check_func_name(where, name, f, what)
 		fail(where, name, "%s %s is not a kernel function name (letters, digits and "
 			.. "underscores, with a clone suffix such as .isra.0 if any)", what,
 			type(f) == "string" and ("%q"):format(f) or tostring(f))
+	end
+	if #f > 511 then
+		fail(where, name, "%s a kernel function name has at most 511 characters (KSYM_NAME_LEN), "
+			.. "not %d", what, #f)
 	end
 end
 

@@ -339,7 +339,7 @@ function Scenario:_count(p)
 	p.counts = {}
 	p.totals = { matched = 0, injected = 0 }
 	for _, r in ipairs(p.rules) do
-		local st, base = r:stats(), p.base[r] or { matched = 0, injected = 0 }
+		local st, base = r:stats(), (p.base or {})[r] or { matched = 0, injected = 0 }
 		local c = { rule = r.label, matched = st.matched - base.matched,
 			injected = st.injected - base.injected }
 		p.counts[#p.counts + 1] = c
@@ -413,6 +413,7 @@ end
 
 -- Counts since the phase began: total, or of one rule.
 local function delta(p, r, field)
+	if not p.started_at then return 0 end
 	if p.counts and p.ended_at then
 		for _, c in ipairs(p.counts) do
 			if c.rule == r.label then return c[field] end

@@ -42,6 +42,10 @@ done
 expect "an error in -e names the chunk and line" 1 "kchaos-lua: error: (command line):1: boom" \
 	$K -e 'error("boom")'
 expect "an unknown option is one clear line" 2 "unknown option '--bogus'" $K --bogus
+expect "a long option without its value is named" 2 "option '--timeout' needs a value" \
+	$K --timeout
+expect "an abbreviated long option is named in full" 2 "option '--lease' needs a value" $K --lea
+expect "a flag given a value is named" 2 "option '--dry-run' takes no value" $K --dry-run=1
 expect "a missing script is named" 1 "cannot open no-such-script.lua: no such file" \
 	$K no-such-script.lua
 printf 'local x = = 1\n' > /tmp/kc_syntax.lua
@@ -54,7 +58,7 @@ expect "arguments reach the script as arg" 0 "args: a b 2" \
 expect "--version" 0 "kchaos-lua 0.1.0" $K --version
 expect "--help lists --vm" 0 "--vm " $K --help
 expect "-f takes text or json" 2 "-f takes 'text' or 'json', not 'xml'" $K -f xml -e ''
-expect "options of later versions say so" 2 "is not available in this version yet" $K -i
+expect "-i reads statements from a pipe" 0 "2" sh -c "echo 1+1 | $K -i"
 expect "--vm-kernel needs --vm" 2 "--vm-kernel goes with --vm" $K --vm-kernel /x -e ''
 expect "--vm with a file that is not a kernel" 2 "is not a kernel image" \
 	$K --vm --vm-kernel /etc/passwd --doctor

@@ -120,6 +120,13 @@ describe("kchaos.codegen generate", function()
 				.. "\t\t\t__sync_fetch_and_add(kc_l, 1);\n\t}\n"))
 		end)
 
+		it("keeps a rule's location from closing the comment it is written in", function()
+			local r = make("slab")
+			r.where = "x*/ int evil; /*.lua:3"
+			local g = codegen.generate { r }
+			assert.is_true(has(g.text, "at x* / int evil; /*.lua:3 */\n"))
+		end)
+
 		it("sizes the ring buffer by RING_PAGES", function()
 			local old = codegen.RING_PAGES
 			codegen.RING_PAGES = 4

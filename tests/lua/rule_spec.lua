@@ -963,6 +963,12 @@ describe("kchaos.rule check_predicate", function()
 end)
 
 describe("kchaos.rule check_params", function()
+	it("rejects more than 6 parameters", function()
+		assert.are.same({ nil, "has 7 parameters; a probe reads only the first 6, from "
+			.. "registers (list them up to the last one the predicate uses)" },
+			{ rule.check_params("int a, int b, int c, int d, int e, int f, int g") })
+	end)
+
 	it("returns the list and the parameter names", function()
 		assert.are.same({ "struct dentry *parent, const struct qstr *name", { "parent", "name" } },
 			{ rule.check_params("struct dentry *parent, const struct qstr *name") })

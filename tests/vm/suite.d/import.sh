@@ -41,10 +41,11 @@ t_import_last_predicate() {
 	[ $st -eq 0 ] && [ "$(grep '^failed=' /tmp/kctest/imp | tr '\n' ' ')" = "failed=2 failed=0 " ]
 }
 
-# imp_wait_armed: waits until kprobes are listed (rules armed), up to 120 s.
+# imp_wait_armed: waits until kprobes are listed (rules armed), up to 10 minutes: compiling
+# in a guest without KVM on a busy host can take minutes.
 imp_wait_armed() {
 	n=0
-	while [ ! -s /sys/kernel/debug/kprobes/list ] && [ $n -lt 600 ]; do
+	while [ ! -s /sys/kernel/debug/kprobes/list ] && [ $n -lt 3000 ]; do
 		sleep 0.2
 		n=$((n + 1))
 	done
@@ -64,6 +65,7 @@ t_inject_probability_one_frame() {
 		>/tmp/kctest/imp 2>&1 &
 	kpid=$!
 	if ! imp_wait_armed; then
+		echo "the rule was not armed after 10 minutes"
 		kill $kpid
 		touch /tmp/kctest/go
 		wait

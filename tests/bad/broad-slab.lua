@@ -1,0 +1,2 @@
+-- A rule that would fail every slab allocation on the system.
+kchaos.slab{}

@@ -1,0 +1,3 @@
+-- -c and -p together.
+-- args: -c true -p 1
+kchaos.slab{ comm = "x" }

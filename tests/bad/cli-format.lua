@@ -1,0 +1,4 @@
+-- An output format that does not exist.
+-- args: -f yaml
+-- status: 2
+kchaos.slab{ comm = "x" }

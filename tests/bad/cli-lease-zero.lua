@@ -1,0 +1,3 @@
+-- --lease of zero.
+-- args: --lease 0
+kchaos.slab{ comm = "x" }

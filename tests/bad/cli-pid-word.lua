@@ -1,0 +1,3 @@
+-- -p that is not a number.
+-- args: -p init
+kchaos.slab{ comm = "x" }

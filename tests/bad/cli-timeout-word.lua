@@ -1,0 +1,3 @@
+-- --timeout that is not a duration.
+-- args: --timeout soon
+kchaos.slab{ comm = "x" }

@@ -1,0 +1,4 @@
+-- An option that does not exist.
+-- args: --unsafe
+-- status: 2
+kchaos.slab{ comm = "x" }

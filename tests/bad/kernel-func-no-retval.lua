@@ -1,0 +1,3 @@
+-- An ERRNO function without retval.
+-- needs: kernel
+kchaos.func("__x64_sys_openat", { comm = "x" })

@@ -1,0 +1,2 @@
+-- A misspelt field.
+kchaos.slab{ comm = "x", probabilty = 0.5 }

@@ -1,0 +1,2 @@
+-- A misspelt frame field.
+kchaos.slab{ callchain = { { fucn = "d_alloc" } } }

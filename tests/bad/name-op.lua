@@ -1,0 +1,2 @@
+-- A bio operation that does not exist.
+kchaos.bio{ comm = "x", op = "erase" }

@@ -1,0 +1,2 @@
+-- An errno name that does not exist.
+kchaos.slab{ comm = "x", retval = "EBANANA" }

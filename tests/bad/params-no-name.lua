@@ -1,0 +1,2 @@
+-- Frame params without a name.
+kchaos.slab{ callchain = { { func = "d_alloc", params = "struct dentry *" } } }

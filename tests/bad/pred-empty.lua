@@ -1,0 +1,2 @@
+-- An empty predicate.
+kchaos.slab{ callchain = { { func = "d_alloc", predicate = "   " } } }

@@ -1,0 +1,2 @@
+-- STRNCMP with a computed length.
+kchaos.slab{ callchain = { { func = "d_alloc", predicate = 'STRNCMP(name->name, "a", n)' } } }

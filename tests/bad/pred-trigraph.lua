@@ -1,0 +1,2 @@
+-- A predicate with a trigraph.
+kchaos.slab{ callchain = { { func = "d_alloc", predicate = "1 ??> x" } } }

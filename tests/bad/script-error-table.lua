@@ -1,0 +1,2 @@
+-- An error whose value is a table.
+error({ code = 5 })

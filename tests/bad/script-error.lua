@@ -1,0 +1,2 @@
+-- An error raised by the script.
+error("the script gave up")

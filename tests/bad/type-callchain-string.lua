@@ -1,0 +1,2 @@
+-- A callchain that is a string.
+kchaos.slab{ callchain = "d_alloc" }

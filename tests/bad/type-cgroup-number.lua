@@ -1,0 +1,2 @@
+-- A cgroup given as a number.
+kchaos.slab{ cgroup = 5 }

@@ -1,0 +1,2 @@
+-- A KernelChaos failtype that does not exist.
+kchaos.rule{ failtype = 7, comm = "x" }

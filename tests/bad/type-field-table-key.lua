@@ -1,0 +1,2 @@
+-- A field whose key is a table.
+kchaos.slab{ comm = "x", [{}] = 1 }

@@ -1,0 +1,2 @@
+-- A frame that is a string.
+kchaos.slab{ callchain = { "d_alloc" } }

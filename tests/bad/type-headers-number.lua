@@ -1,0 +1,2 @@
+-- headers that are a number.
+kchaos.slab{ comm = "x", headers = 5 }

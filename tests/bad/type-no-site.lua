@@ -1,0 +1,2 @@
+-- A rule with no site at all.
+kchaos.rule{ comm = "x" }

@@ -1,0 +1,2 @@
+-- nofail as a string.
+kchaos.slab{ comm = "x", nofail = "yes" }

@@ -1,0 +1,2 @@
+-- A pid as a string.
+kchaos.slab{ pid = "42" }

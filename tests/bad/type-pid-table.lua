@@ -1,0 +1,2 @@
+-- A pid that is a table without a pid method.
+kchaos.slab{ pid = { 42 } }

@@ -1,0 +1,2 @@
+-- A probability that is a table.
+kchaos.slab{ comm = "x", probability = {} }

@@ -1,0 +1,2 @@
+-- A probability in words.
+kchaos.slab{ comm = "x", probability = "often" }

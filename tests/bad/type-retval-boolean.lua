@@ -1,0 +1,2 @@
+-- A retval that is a boolean.
+kchaos.slab{ comm = "x", retval = true }

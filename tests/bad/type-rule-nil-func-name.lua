@@ -1,0 +1,2 @@
+-- kchaos.func without a function name.
+kchaos.func(42, { retval = -5 })

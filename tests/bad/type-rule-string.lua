@@ -1,0 +1,2 @@
+-- A rule that is a string, not a table.
+kchaos.slab("bananas")

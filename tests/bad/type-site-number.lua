@@ -1,0 +1,2 @@
+-- A site that is a number.
+kchaos.rule{ site = 5, comm = "x" }

@@ -1,0 +1,2 @@
+-- times as a string.
+kchaos.slab{ comm = "x", times = "3" }

@@ -1,0 +1,2 @@
+-- unsafe as a number.
+kchaos.slab{ unsafe = 1 }

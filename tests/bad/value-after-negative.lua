@@ -1,0 +1,2 @@
+-- A negative after.
+kchaos.slab{ comm = "x", after = -1 }

@@ -1,0 +1,2 @@
+-- A comm with a newline.
+kchaos.slab{ comm = "a\nb" }

@@ -1,0 +1,2 @@
+-- A duration of ten years.
+kchaos.slab{ comm = "x", duration = "87600h" }

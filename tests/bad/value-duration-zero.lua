@@ -1,0 +1,2 @@
+-- A duration of zero.
+kchaos.slab{ comm = "x", duration = "0ms" }

@@ -1,0 +1,2 @@
+-- A filter for another site.
+kchaos.slab{ comm = "x", op = "write" }

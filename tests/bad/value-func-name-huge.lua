@@ -1,0 +1,2 @@
+-- A chain function name of a megabyte.
+kchaos.slab{ callchain = { { func = ("f"):rep(1048576) } } }

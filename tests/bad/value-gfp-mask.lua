@@ -1,0 +1,2 @@
+-- A GFP mask wider than gfp_t.
+kchaos.slab{ comm = "x", gfp = 2 ^ 40 }

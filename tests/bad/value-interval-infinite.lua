@@ -1,0 +1,2 @@
+-- An infinite interval.
+kchaos.slab{ comm = "x", interval = math.huge }

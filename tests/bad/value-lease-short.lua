@@ -1,0 +1,2 @@
+-- A lease of one millisecond.
+kchaos.lease("1ms")

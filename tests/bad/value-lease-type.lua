@@ -1,0 +1,2 @@
+-- A lease that is a table.
+kchaos.lease({})

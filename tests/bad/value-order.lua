@@ -1,0 +1,2 @@
+-- A page order of 100.
+kchaos.page{ comm = "x", order = 100 }

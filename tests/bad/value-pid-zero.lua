@@ -1,0 +1,2 @@
+-- pid 0.
+kchaos.slab{ pid = 0 }

@@ -1,0 +1,2 @@
+-- A negative probability.
+kchaos.slab{ comm = "x", probability = -0.1 }

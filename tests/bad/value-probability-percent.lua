@@ -1,0 +1,2 @@
+-- A percentage above 100.
+kchaos.slab{ comm = "x", probability = "250%" }

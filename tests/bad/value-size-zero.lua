@@ -1,0 +1,2 @@
+-- An object size of zero.
+kchaos.slab{ comm = "x", size = 0 }

@@ -1,0 +1,2 @@
+-- A timer with a malformed time.
+kchaos.after("soon", function() end)

@@ -1,0 +1,2 @@
+-- A timer without a function.
+kchaos.after("1s", 42)

@@ -1,0 +1,2 @@
+-- A fractional times.
+kchaos.slab{ comm = "x", times = 2.5 }

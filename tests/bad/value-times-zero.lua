@@ -1,0 +1,2 @@
+-- times = 0.
+kchaos.slab{ comm = "x", times = 0 }

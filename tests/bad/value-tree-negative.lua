@@ -1,0 +1,2 @@
+-- A negative tree root.
+kchaos.slab{ tree = -1 }
