@@ -38,8 +38,9 @@ dentries = kchaos.slab{
 		  predicate = 'STRNCMP(name->name, "kcself", 6)' },
 	},
 	on_inject = function(ev)
-		-- ev.count is the kernel's own count of this rule's injections.
-		if ev.count == 5 then
+		-- ev.count is the kernel's own count of this rule's injections; the first event
+		-- that reaches 5 acts (events after it may still be on their way).
+		if ev.count >= 5 and dentries:stats().armed then
 			dentries:disarm()
 			sc:next()
 		end

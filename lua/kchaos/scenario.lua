@@ -215,6 +215,7 @@ function Scenario:_begin()
 			if r.live.armed then r:disarm() end
 		end
 	end
+	for _, h in ipairs(self.ats or {}) do self:_schedule(h) end
 	self.task = self.K._loop.start_task(function() self:_main() end, { scenario = self })
 end
 
@@ -254,6 +255,33 @@ end
 
 function Scenario:current_phase()
 	return self.current
+end
+
+-- sc:at(t, fn): calls fn(sc), as a task, at t after the scenario began (kchaos.at counts
+-- from the start of the run instead). Returns a handle with cancel().
+function Scenario:at(t, fn)
+	local ns, err = util.duration(t, "time")
+	if not ns then error(("%s: %s"):format(util.where(2) or "?", err), 0) end
+	if type(fn) ~= "function" then
+		error(("%s: expects a function to call"):format(util.where(2) or "?"), 0)
+	end
+	local h = { delay = ns, fn = fn }
+	function h.cancel()
+		h.cancelled = true
+		if h.timer then h.timer.cancel() end
+	end
+	self.ats = self.ats or {}
+	self.ats[#self.ats + 1] = h
+	if self.started_at then self:_schedule(h) end
+	return h
+end
+
+function Scenario:_schedule(h)
+	local loop = self.K._loop
+	local wait = math.max(0, self.started_at + h.delay - now())
+	h.timer = loop.timer(wait, function()
+		if not h.cancelled and self.state == "running" then loop.start_task(h.fn, nil, self) end
+	end, false, true)
 end
 
 -- Seconds since the scenario began.

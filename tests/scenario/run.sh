@@ -62,7 +62,7 @@ check "a failed expectation fails the scenario at its line" 1 '
 	$K $D/expect.lua
 
 check "callbacks end a phase, stop a scenario and start another" 0 '
-	has "^current: b$" && has "^second runs$" &&
+	has "^current: b$" && has "^second runs$" && has "^at of second: on time$" &&
 	has "^a      done " && has "^b      stopped " && has "^c      skipped " &&
 	has "^kchaos-lua: scenario first: stopped in " &&
 	has "^kchaos-lua: scenario second: passed in "' \
