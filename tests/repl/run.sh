@@ -185,10 +185,17 @@ wait_for() {
 	done
 }
 
+# The guest kernel's headers, so that rules compile here (and then fail to attach).
+kdir=$(src/vm/build-kernel.sh 2>/dev/null) && headers=$(dirname "$kdir")/headers
+
 start_term() {
 	term kill-session -t kc 2>/dev/null
+	# The server exits with its last session; wait for it so the new session does not
+	# race a server that is shutting down ("no server running").
+	n=0
+	while term list-sessions >/dev/null 2>&1 && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 	term new-session -d -s kc -x 120 -y 30 \
-		"cd '$PWD' && HOME='$tmp' '$K'; echo \"status=\$?\"; sleep 60"
+		"cd '$PWD' && HOME='$tmp' KCHAOS_KERNEL_HEADERS='$headers' '$K'; echo \"status=\$?\"; sleep 60"
 	wait_for '^> ?$'
 }
 
@@ -251,6 +258,17 @@ else
 	}
 	check_term "Ctrl-C drops the line, or interrupts a running statement" t_ctrl_c
 
+	t_ctrl_c_compile() {
+		# Ctrl-C while the rule compiles (or, if it came too late, the failure to attach
+		# on this kernel): either way no rule is left behind.
+		[ -n "$headers" ] &&
+		type_line 'r = kchaos.slab{ comm = "x", callchain = { { func = "d_alloc_parallel" } } }' &&
+		sleep 0.3 && keys C-c &&
+		wait_for '^kchaos-lua: error: .*(interrupted|cannot override)' &&
+		type_line '.rules' && wait_for '^no rules yet$'
+	}
+	check_term "Ctrl-C while a rule compiles leaves no rule behind" t_ctrl_c_compile
+
 	t_exit() {
 		keys C-d && wait_for '^status=0$' &&
 		grep -qxF 'x\040+\0401' "$tmp/.kchaos_history"
@@ -258,7 +276,10 @@ else
 	check_term "Ctrl-D leaves with status 0 and keeps the history" t_exit
 
 	t_history_kept() {
-		start_term && keys Up && wait_for '^> 6 \* 7$' && keys C-u && keys -l '.exit' &&
+		# Up in a new session brings back the last line of the saved history.
+		last=$(tail -n 1 "$tmp/.kchaos_history" | sed 's/\\040/ /g') &&
+		pat=$(printf '%s' "$last" | sed 's/[][\.*^$+?(){}|]/\\&/g') &&
+		start_term && keys Up && wait_for "^> $pat\$" && keys C-u && keys -l '.exit' &&
 		keys Enter && wait_for '^status=0$'
 	}
 	check_term "the history is there in the next session" t_history_kept
