@@ -45,11 +45,11 @@ t_import_last_predicate() {
 # in a guest without KVM on a busy host can take minutes.
 imp_wait_armed() {
 	n=0
-	while [ ! -s /sys/kernel/debug/kprobes/list ] && [ $n -lt 3000 ]; do
+	while ! grep -q . /sys/kernel/debug/kprobes/list && [ $n -lt 3000 ]; do
 		sleep 0.2
 		n=$((n + 1))
 	done
-	[ -s /sys/kernel/debug/kprobes/list ]
+	grep -q . /sys/kernel/debug/kprobes/list
 }
 
 t_inject_probability_one_frame() {
