@@ -7,19 +7,23 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <linux/perf_event.h>
+#include <linux/types.h>
 
 #include <bcc/bcc_common.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <lauxlib.h>
 
+#include "kchaos.h"
 #include "kc_bpf.h"
 #include "kc_loop.h"
 #include "kc_log.h"
@@ -146,12 +150,122 @@ static void stderr_capture_end(lua_State *L, int fd, int saved)
 	luaL_pushresult(&b);
 }
 
-/* core.compile(text, {cflags...}) -> progset | nil, diagnostics */
+/*
+ * The lease keeper: while libbcc compiles a new set (seconds, with the event loop held up),
+ * a thread renews the lease of the sets already open, so their rules go on injecting. It
+ * is a thread of this process, so a stopped or frozen process still lets the lease lapse.
+ */
+struct lease_keeper {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int done;
+	unsigned long long lease_ns;
+	int fds[MAX_SETS];	/* kc_global maps of the open sets, read before the thread starts */
+	int nfds;
+};
+
+static unsigned long long monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+static void keeper_renew(struct lease_keeper *k)
+{
+	struct kc_global g;
+	__u32 key = 0;
+
+	for (int i = 0; i < k->nfds; i++) {
+		if (bpf_map_lookup_elem(k->fds[i], &key, &g) < 0)
+			continue;
+		g.lease = monotonic_ns() + k->lease_ns;
+		bpf_map_update_elem(k->fds[i], &key, &g, BPF_ANY);
+	}
+}
+
+static void *keeper_main(void *arg)
+{
+	struct lease_keeper *k = arg;
+	unsigned long long period = k->lease_ns / 4;
+	struct timespec until;
+
+	pthread_mutex_lock(&k->lock);
+	while (!k->done) {
+		keeper_renew(k);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t)(period / 1000000000ull);
+		until.tv_nsec += (long)(period % 1000000000ull);
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (!k->done && pthread_cond_timedwait(&k->wake, &k->lock, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&k->lock);
+	return NULL;
+}
+
+/* Starts the keeper for the open sets; 0, or -errno (the compile then goes on without). */
+static int keeper_start(struct lease_keeper *k, unsigned long long lease_ns)
+{
+	pthread_condattr_t attr;
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	k->lease_ns = lease_ns;
+	for (int i = 0; i < MAX_SETS; i++) {
+		int fd = open_sets[i] ? bpf_table_fd(open_sets[i]->mod, "kc_global") : -1;
+
+		if (fd >= 0)
+			k->fds[k->nfds++] = fd;
+	}
+	if (!k->nfds || !lease_ns)
+		return -ENOENT;
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&k->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	err = pthread_create(&k->thread, NULL, keeper_main, k);
+	if (err) {
+		kc_warn("cannot start the lease keeper: %s; armed rules pause while rules compile",
+			strerror(err));
+		goto err_destroy;
+	}
+	return 0;
+
+err_destroy:
+	pthread_cond_destroy(&k->wake);
+	pthread_mutex_destroy(&k->lock);
+	return -err;
+}
+
+static void keeper_stop(struct lease_keeper *k)
+{
+	pthread_mutex_lock(&k->lock);
+	k->done = 1;
+	pthread_cond_signal(&k->wake);
+	pthread_mutex_unlock(&k->lock);
+	pthread_join(k->thread, NULL);
+	pthread_cond_destroy(&k->wake);
+	pthread_mutex_destroy(&k->lock);
+}
+
+/*
+ * core.compile(text, {cflags...} [, lease_ns]) -> progset | nil, diagnostics
+ * With lease_ns, the sets already open keep a lease of that length while it compiles.
+ */
 static int l_compile(lua_State *L)
 {
 	const char *text = luaL_checkstring(L, 1);
+	lua_Number lease_ns = luaL_optnumber(L, 3, 0);
 	const char *cflags[64];
-	int ncflags = 0, slot, fd, saved = -1;
+	int ncflags = 0, slot, fd, saved = -1, keeping;
+	struct lease_keeper keeper;
 	struct kc_progset *ps;
 	void *mod;
 
@@ -169,8 +283,11 @@ static int l_compile(lua_State *L)
 	if (slot == MAX_SETS)
 		return luaL_error(L, "too many program sets open (limit %d)", MAX_SETS);
 
+	keeping = lease_ns > 0 && keeper_start(&keeper, (unsigned long long)lease_ns) == 0;
 	fd = stderr_capture_begin(&saved);
 	mod = bpf_module_create_c_from_string(text, 0, cflags, ncflags, true, NULL);
+	if (keeping)
+		keeper_stop(&keeper);
 	if (fd >= 0)
 		stderr_capture_end(L, fd, saved);
 	else

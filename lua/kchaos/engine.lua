@@ -107,11 +107,12 @@ function M.cflags()
 end
 
 -- Compiles rules (each normalized, with .id) into a program set; nothing is attached.
-function M.compile(rules)
+-- With `lease_ns`, the sets already open keep renewing their lease while it compiles.
+function M.compile(rules, lease_ns)
 	local gen = codegen.generate(rules)
 	local hdr, herr = kernel.headers()
 	if not hdr then error(herr .. "; run with --vm, or see --doctor", 0) end
-	local ps, diag = core.compile(gen.text, M.cflags())
+	local ps, diag = core.compile(gen.text, M.cflags(), lease_ns)
 	if not ps then explain_compile(gen, diag or "") end
 	return { ps = ps, gen = gen, rules = rules }
 end

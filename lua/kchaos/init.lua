@@ -215,10 +215,9 @@ function kchaos._commit()
 	S.pending = {}
 	for i, r in ipairs(rules) do r.index = i - 1 end
 	local E = engine()
-	-- Compiling blocks the event loop for seconds: rules already armed keep their lease
-	-- meanwhile (the process is busy, not stuck), then renew it as usual.
-	for _, old in ipairs(S.sets) do E.set_global(old, core.now() + 300e9) end
-	local set = E.compile(rules)
+	-- Compiling blocks the event loop for seconds: meanwhile a thread of the host renews
+	-- the lease of the rules already armed (the process is busy, not stuck).
+	local set = E.compile(rules, S.lease_ns)
 	local ok, err = pcall(function()
 		E.set_global(set, core.now() + S.lease_ns)
 		for _, r in ipairs(rules) do

@@ -29,7 +29,7 @@ exit_armed() {
 # would have failed succeeds.
 exit_nothing_left() {
 	sleep 0.5
-	if [ -s /sys/kernel/debug/kprobes/list ]; then
+	if grep -q . /sys/kernel/debug/kprobes/list; then
 		echo "$1: kprobes left:"
 		cat /sys/kernel/debug/kprobes/list
 		return 1
@@ -81,7 +81,14 @@ t_exits() {
 	exit_case "SIGINT" 130 "kill -INT \$kc" -e "$rule" &&
 	exit_case "SIGTERM" 143 "kill -TERM \$kc" -e "$rule" &&
 	exit_case "SIGKILL" 137 "kill -KILL \$kc" -e "$rule" &&
-	exit_case "workload killed" 137 "pkill -KILL -P \$kc -x sleep" -c "exec sleep 600" -e "$rule"
+	exit_case "workload killed" 137 "pkill -KILL -P \$kc -x sleep" -c "exec sleep 600" -e "$rule" &&
+	# A child made after the rules were armed, which ignores the SIGTERM it gets when
+	# kchaos-lua dies, lives on: it must not hold kchaos-lua's probes.
+	exit_case "SIGKILL, a child lives on" 137 "sleep 1; kill -KILL \$kc" -e "$rule" \
+		-e "kchaos.after(0, function() kchaos.spawn(\"trap '' TERM; exec sleep 601\") end)"
+	st=$?
+	pkill -KILL -f "sleep 601"
+	return $st
 }
 
 t_lease_option() {
@@ -118,6 +125,70 @@ t_lease_option() {
 			printf "failures before SIGSTOP %d, after SIGCONT %d; successes while stopped %d; last failure %d ms after SIGSTOP\n", before, after, ok, late
 			exit !(before > 0 && after > 0 && ok > 0 && late < 500)
 		}' /tmp/kctest/lease2.log
+}
+
+# lease_loop PREFIX LOG: a loop outside kchaos-lua creating PREFIX over and over, logging
+# "TIME ok|fail" per creation (the time after it); prints its pid.
+lease_loop() {
+	rm -f "$2"
+	(while :; do
+		if { true > "/tmp/kctest/$1"; } 2>/dev/null; then r=ok; else r=fail; fi
+		rm -f "/tmp/kctest/$1"
+		echo "$(date +%s%N) $r"
+	done >> "$2") >/dev/null 2>&1 &
+	echo $!
+}
+
+# kprobes_now: how many kprobes are listed.
+kprobes_now() {
+	wc -l < /sys/kernel/debug/kprobes/list
+}
+
+t_lease_compile() {
+	# A rule made by a timer compiles for seconds with the event loop held up; meanwhile
+	# the rule already armed goes on failing (a thread renews its lease). Stopped in the
+	# middle of such a compile, kchaos-lua stops injecting within its lease all the same.
+	late='kchaos.after("1s", function() kchaos.slab{ comm = "kc-nobody", headers = {
+		"linux/fs.h", "linux/mm.h", "linux/blkdev.h", "net/sock.h", "linux/skbuff.h" } } end)'
+	for run in keep stop; do
+		loop=$(lease_loop kclease3 /tmp/kctest/lease3.log)
+		$K -q --lease 250ms -p "$loop" -e "$(safe_rule kclease3)" -e "$late" &
+		kc=$!
+		wait_armed || { kill "$loop" $kc; return 1; }
+		sleep 0.5
+		n0=$(kprobes_now)
+		armed=$(date +%s%N)
+		if [ $run = stop ]; then
+			sleep 2.5
+			[ "$(kprobes_now)" -gt "$n0" ] && echo "the compile ended before SIGSTOP: cannot test"
+			stop=$(date +%s%N)
+			kill -STOP $kc
+			sleep 1.5
+			kill -CONT $kc
+		fi
+		i=0
+		while [ "$(kprobes_now)" -le "$n0" ] && [ $i -lt 1500 ]; do sleep 0.2; i=$((i + 1)); done
+		attached=$(date +%s%N)
+		kill "$loop" $kc
+		wait $kc
+		if [ $run = keep ]; then
+			awk -v from=$((armed + 1500000000)) -v to="$attached" '
+				$1 > from && $1 < to && $2 == "fail" { if (last && $1 - last > gap) gap = $1 - last; last = $1; n++ }
+				END {
+					printf "during the compile (%d ms): %d failures, longest gap %d ms\n", (to - from) / 1e6, n, gap / 1e6
+					exit !(to - from > 1e9 && n > 0 && gap < 600e6)
+				}' /tmp/kctest/lease3.log || return 1
+		else
+			awk -v stop="$stop" '
+				$1 > stop && $1 < stop + 1.5e9 && $2 == "fail" { last = $1 }
+				$1 > stop && $1 < stop + 1.5e9 && $2 == "ok" { ok++ }
+				END {
+					late = last ? (last - stop) / 1e6 : 0
+					printf "stopped during the compile: last failure %d ms after SIGSTOP, %d successes\n", late, ok
+					exit !(ok > 0 && late < 500)
+				}' /tmp/kctest/lease3.log || return 1
+		fi
+	done
 }
 
 t_system_limit() {
@@ -172,5 +243,6 @@ case_run nofail $K tests/vm/cases/nofail.lua
 case_run lost-events $K tests/vm/cases/lost.lua
 case_run concurrency t_concurrency
 case_run lease-option t_lease_option
+case_run lease-compile t_lease_compile
 case_run exits t_exits
 case_run system-limit t_system_limit
