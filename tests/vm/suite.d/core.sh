@@ -6,8 +6,10 @@ t_lease() {
 	# kchaos-lua is stopped (SIGSTOP) its lease runs out and injection stops; SIGCONT
 	# renews it and injection resumes.
 	rm -f /tmp/kctest/lease.log
+	# Each file is removed again: a name that exists is found in the dentry cache, and its
+	# creation would not allocate at all.
 	(while :; do { true > /tmp/kctest/kclease; } 2>/dev/null && echo ok || echo fail; \
-		sleep 0.2; done >> /tmp/kctest/lease.log) &
+		rm -f /tmp/kctest/kclease; sleep 0.2; done >> /tmp/kctest/lease.log) &
 	loop=$!
 	$K -q -p $loop -e 'kchaos.slab{ callchain = { { func = "d_alloc_parallel", params = "struct dentry *p, const struct qstr *name", predicate = "STRNCMP(name->name, \"kclease\", 8)" } } }' &
 	kc=$!
