@@ -81,6 +81,7 @@ check "a phase whose command is not found fails" 1 '
 # interrupt SIGNAL STATUS: SIGNAL mid-phase ends the run with STATUS after the partial
 # report, and the phase's workload is killed.
 interrupt() {
+	: >"$out"	# so the wait below cannot see the previous output
 	$K $D/signal.lua >"$out" 2>&1 &
 	pid=$!
 	n=0

@@ -90,6 +90,7 @@ t_scenario_broken_timer() {
 # interrupt SIGNAL STATUS: a scenario killed by SIGNAL mid-phase exits with STATUS,
 # after its partial report.
 interrupt() {
+	: >/tmp/kctest/sc.out	# so the wait below cannot see the previous output
 	$K tests/vm/scripts/scenario-long.lua >/tmp/kctest/sc.out 2>&1 &
 	pid=$!
 	n=0
