@@ -29,8 +29,14 @@ my $n = 0; $n += $_->join for @t;
 print "$n\n";
 ]]
 
+-- Creates a file that tells the suite's outside processes to start or stop.
+local function signal(name)
+	assert(io.open(T.dir .. "/" .. name, "w")):close()
+end
+
 kchaos.after(0, function()
 	local files, procs = {}, {}
+	signal("go_conc")
 	for k = 1, 3 do
 		files[k] = ("%s/kcconc_out%d"):format(T.dir, k)
 		procs[k] = kchaos.spawn{ "/bin/sh", "-c", shell_worker(k) .. " > " .. files[k] }
@@ -46,6 +52,7 @@ kchaos.after(0, function()
 		print(("worker %d: %d failures"):format(k, n))
 		failed = failed + n
 	end
+	signal("stop_conc")
 	kchaos.sleep("300ms")
 	local st = r:stats()
 	print(("matched %d, injected %d, failures seen %d"):format(st.matched, st.injected, failed))

@@ -218,12 +218,15 @@ t_system_limit() {
 }
 
 t_concurrency() {
-	# Two processes outside kchaos-lua create files of the same names as its workers, all
-	# the time; none of their creations may fail.
-	rm -f /tmp/kctest/stop_conc /tmp/kctest/conc_outside*
+	# Two processes outside kchaos-lua create files the rule's chain matches, from the
+	# moment its workers start (go_conc) to the moment they are done (stop_conc); none of
+	# their creations may fail.
+	rm -f /tmp/kctest/go_conc /tmp/kctest/stop_conc /tmp/kctest/conc_outside*
 	for j in 1 2; do
-		(i=0; n=0; while [ ! -e /tmp/kctest/stop_conc ]; do i=$((i + 1));
-			{ true > /tmp/kctest/kcconc_o${j}_$i; } 2>/dev/null || n=$((n + 1)); done;
+		(while [ ! -e /tmp/kctest/go_conc ] && [ ! -e /tmp/kctest/stop_conc ]; do sleep 0.1; done
+		i=0; n=0; while [ ! -e /tmp/kctest/stop_conc ]; do i=$((i + 1));
+			{ true > /tmp/kctest/kcconc_o$j; } 2>/dev/null || n=$((n + 1));
+			rm -f /tmp/kctest/kcconc_o$j; done;
 			echo "$i $n" > /tmp/kctest/conc_outside$j) &
 	done
 	$K tests/vm/cases/concurrency.lua
