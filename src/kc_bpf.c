@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,7 @@ static void *keeper_main(void *arg)
 static int keeper_start(struct lease_keeper *k, unsigned long long lease_ns)
 {
 	pthread_condattr_t attr;
+	sigset_t all, old;
 	int err;
 
 	memset(k, 0, sizeof(*k));
@@ -230,7 +232,11 @@ static int keeper_start(struct lease_keeper *k, unsigned long long lease_ns)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&k->wake, &attr);
 	pthread_condattr_destroy(&attr);
+	/* Signals stay with the main thread, which turns them into Lua errors. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&k->thread, NULL, keeper_main, k);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		kc_warn("cannot start the lease keeper: %s; armed rules pause while rules compile",
 			strerror(err));
