@@ -38,10 +38,10 @@ kchaos.after(0, function()
 	local files, procs = {}, {}
 	signal("go_conc")
 	for k = 1, 3 do
-		files[k] = ("%s/kcconc_out%d"):format(T.dir, k)
+		files[k] = ("%s/conc_worker%d"):format(T.dir, k)
 		procs[k] = kchaos.spawn{ "/bin/sh", "-c", shell_worker(k) .. " > " .. files[k] }
 	end
-	files[4] = T.dir .. "/kcconc_out4"
+	files[4] = T.dir .. "/conc_worker4"
 	procs[4] = kchaos.spawn{ "/bin/sh", "-c", "perl -e '" .. PERL .. "' > " .. files[4] }
 	local failed = 0
 	for k = 1, 4 do

@@ -225,8 +225,7 @@ t_concurrency() {
 	for j in 1 2; do
 		(while [ ! -e /tmp/kctest/go_conc ] && [ ! -e /tmp/kctest/stop_conc ]; do sleep 0.1; done
 		i=0; n=0; while [ ! -e /tmp/kctest/stop_conc ]; do i=$((i + 1));
-			{ true > /tmp/kctest/kcconc_o$j; } 2>/dev/null || n=$((n + 1));
-			rm -f /tmp/kctest/kcconc_o$j; done;
+			{ true > /tmp/kctest/kcconc_o${j}_$i; } 2>/dev/null || n=$((n + 1)); done;
 			echo "$i $n" > /tmp/kctest/conc_outside$j) &
 	done
 	$K tests/vm/cases/concurrency.lua
