@@ -94,8 +94,31 @@ now_us() { echo "${EPOCHREALTIME/./}"; }
 gone() {
 	local state
 	# The third field; the second, the command name, holds no blank for these tools.
-	read -r _ _ state _ <"/proc/$1/stat" 2>/dev/null || return 0
+	read -r _ _ state _ 2>/dev/null <"/proc/$1/stat" || return 0
 	[ "$state" = Z ]
+}
+
+# The CPU time process $1 has used (all its threads), in clock ticks.
+cpu_ticks() {
+	local f
+	read -r -a f 2>/dev/null <"/proc/$1/stat" || { echo 0; return; }
+	echo $((f[13] + f[14]))
+}
+
+# Waits until process $1 is idle, so that the work a tool does after attaching (freeing
+# the compiler, starting its loop) does not count as hot-path overhead: its CPU time
+# grows by at most one tick in half a second. Gives up after 60 s.
+settle() {
+	local a b i
+
+	a=$(cpu_ticks "$1")
+	for ((i = 0; i < 120; i++)); do
+		nap 0.5
+		b=$(cpu_ticks "$1")
+		[ $((b - a)) -le 1 ] && return 0
+		a=$b
+	done
+	say "warning: process $1 is still busy after 60 s"
 }
 
 # median N...: the median of numbers (each argument may hold several, blank-separated).
@@ -182,6 +205,7 @@ measure() {
 		return 1
 	fi
 	ARMS[$name]+="$ARM_US "
+	settle "$SPID"
 	hot_rounds armed
 	HWM[$name]+="$(awk '/^VmHWM/ { print $2 }' "/proc/$SPID/status") "
 	stop

@@ -9,9 +9,13 @@
 -- The rule is scoped to the workload's own process tree: the workload is made by the
 -- main chunk with start = false, so its process id is known when the rules compile, and
 -- it starts only when its phase begins.
+--
+-- dd writes one page at a time: a write(2) that fails after some of its pages went in
+-- returns the short count, not the error, and dd goes on with the rest; so with larger
+-- blocks most failures would never reach it.
 local dir = arg[1] or "/dev/shm"
 local file = dir .. "/kchaos-hog"
-local fill = { "dd", "if=/dev/zero", "of=" .. file, "bs=1M", "count=64" }
+local fill = { "dd", "if=/dev/zero", "of=" .. file, "bs=4096", "count=16384" }
 
 local function hog(name)
 	return kchaos.spawn(fill, { name = name, start = false, capture = true })

@@ -212,22 +212,51 @@ static int push_options(lua_State *L, int argc, char **argv)
 	return 0;
 }
 
+/* msg prefixed with "chunk:line:" of the innermost Lua function on the stack, if any. */
+static const char *locate(lua_State *L, const char *msg)
+{
+	lua_Debug ar;
+
+	for (int level = 1; level < 16 && lua_getstack(L, level, &ar); level++) {
+		if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+			return lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
+	}
+	return msg;
+}
+
 /* The message handler of every protected call: message plus traceback. */
 static int msghandler(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
+
 
 	if (!msg) {
 		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
 			return 1;
 		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
 	}
+	/*
+	 * After a stack overflow the handler has a few slots to work in, not enough for a
+	 * traceback; and a message raised from compiled code names no line: add it.
+	 */
+	if (strstr(msg, "stack overflow")) {
+		if (strcmp(msg, "stack overflow") == 0)
+			msg = locate(L, msg);
+		lua_pushstring(L, msg);
+		lua_setfield(L, LUA_REGISTRYINDEX, "kchaos.last_traceback");
+		lua_pushstring(L, msg);
+		return 1;
+	}
+
 	/* Keep the bare message for users and the traceback for -v. */
 	lua_getglobal(L, "debug");
 	lua_getfield(L, -1, "traceback");
 	lua_pushstring(L, msg);
 	lua_pushinteger(L, 2);
-	lua_call(L, 2, 1);
+	if (lua_pcall(L, 2, 1, 0) != 0) {
+		lua_pop(L, 1);
+		lua_pushstring(L, msg);
+	}
 	lua_setfield(L, LUA_REGISTRYINDEX, "kchaos.last_traceback");
 	lua_pop(L, 1);
 	lua_pushstring(L, msg);
@@ -326,7 +355,9 @@ int main(int argc, char **argv)
 	if (status == 0) {
 		code = lua_isnumber(L, -1) ? (int)lua_tointeger(L, -1) : 0;
 	} else {
-		const char *msg = lua_tostring(L, -1);
+		const char *msg;
+
+		msg = lua_tostring(L, -1);
 
 		kc_err("%s", msg ? msg : "(no message)");
 		if (kc_log_get_level() >= KC_LOG_INFO) {

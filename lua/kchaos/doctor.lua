@@ -223,8 +223,17 @@ local function check_headers(ctx)
 	local where, err = kernel.headers()
 	if where then return check("kernel headers", "ok", "libbcc will use " .. where) end
 
-	local fix = "install this kernel's headers (linux-headers-" .. ctx.release .. "), boot "
-		.. "a kernel with CONFIG_IKHEADERS=y, or set KCHAOS_KERNEL_HEADERS=DIR"
+	-- Debian packages headers for its own kernels only: name the package when apt has it.
+	local pkg = "linux-headers-" .. ctx.release
+	local fix
+	if os.execute("apt-cache show " .. pkg .. " >/dev/null 2>&1") == 0 then
+		fix = "apt-get install " .. pkg .. ", boot a kernel with CONFIG_IKHEADERS=y, or set "
+			.. "KCHAOS_KERNEL_HEADERS=DIR"
+	else
+		fix = "no package has this kernel's headers (apt has no " .. pkg .. "): set "
+			.. "KCHAOS_KERNEL_HEADERS=DIR to its build tree, boot a kernel with "
+			.. "CONFIG_IKHEADERS=y, or use --vm"
+	end
 	if ctx.config and ctx.config.CONFIG_IKHEADERS == "m" then
 		fix = "modprobe kheaders (CONFIG_IKHEADERS=m)"
 	end

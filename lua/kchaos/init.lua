@@ -85,6 +85,11 @@ function kchaos.rule(spec, level)
 	}
 	setmetatable(r, Rule)
 	S.rules[r.id] = r
+	if r.filters.device and r.filters.device.absent then
+		output.warn(("%s: rule %s: no block device %s exists now (no /sys/dev/block/%s); "
+			.. "the rule matches nothing until one does (lsblk lists devices)")
+			:format(where or "?", r.label, r.filters.device.text, r.filters.device.text))
+	end
 	if S.opts.scope_default then
 		local sc = r.scope
 		if not (sc.pid or sc.tree or sc.comm or sc.cgroup) then
@@ -366,7 +371,9 @@ function Failure:__tostring() return self.msg end
 function kchaos._failure(e)
 	if getmetatable(e) == Failure then return e end
 	local msg = tostring(e)
-	return setmetatable({ msg = msg, traceback = debug.traceback(msg, 2) }, Failure)
+	-- After a stack overflow the traceback itself may overflow: keep the message then.
+	local ok, tb = pcall(debug.traceback, msg, 3)
+	return setmetatable({ msg = msg, traceback = ok and tb or msg }, Failure)
 end
 
 local function current_task()

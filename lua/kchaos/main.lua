@@ -77,6 +77,18 @@ local function run_vm(opts)
 		end
 	end
 	local runner = core.datadir .. "/src/vm/run-guest.sh"
+	if opts.output then
+		-- The guest writes -o FILE to the results share; the runner copies it here.
+		local path = opts.output
+		if path:sub(1, 1) ~= "/" then path = core.getcwd() .. "/" .. path end
+		local f, err = io.open(path, "w")
+		if not f then
+			io.stderr:write(("kchaos-lua: error: cannot write %s\n"):format(err))
+			return 1
+		end
+		f:close()
+		core.setenv("KCHAOS_VM_OUTPUT", path)
+	end
 	local cmd = { runner }
 	local kernel = opts.vm_kernel or os.getenv("KCHAOS_VM_KERNEL")
 	if kernel and kernel ~= "" then
@@ -147,12 +159,30 @@ local function set_arg(opts)
 	_G.arg = t
 end
 
-local function scope_from_options(opts, kchaos)
+-- Option values that are wrong whatever the script: usage errors (status 2).
+local function check_values(opts)
+	if opts.command and opts.pid then return "-c and -p cannot be used together" end
 	if opts.pid then
 		local pid = tonumber(opts.pid)
 		if not pid or pid < 1 or pid % 1 ~= 0 then
-			error(("-p needs a process id, not '%s'"):format(opts.pid), 0)
+			return ("-p needs a process id, not '%s'"):format(opts.pid)
 		end
+	end
+	for _, o in ipairs { { "timeout", "--timeout" }, { "lease", "--lease" } } do
+		if opts[o[1]] then
+			local _, err = util.duration(opts[o[1]], o[2])
+			if err then return err end
+		end
+	end
+	if opts.lease then
+		local ok, err = pcall(require("kchaos").lease, opts.lease, "--lease")
+		if not ok then return err end
+	end
+end
+
+local function scope_from_options(opts, kchaos)
+	if opts.pid then
+		local pid = tonumber(opts.pid)
 		if not core.stat("/proc/" .. pid) then
 			error(("-p %d: no such process"):format(pid), 0)
 		end
@@ -168,7 +198,6 @@ local function run_script(opts)
 	S.opts = { dry_run = opts.dry_run, interactive = opts.interactive }
 	_G.kchaos = kchaos
 	package.loaded.kchaos = kchaos
-	if opts.command and opts.pid then error("-c and -p cannot be used together", 0) end
 	scope_from_options(opts, kchaos)
 
 	local timeout_ns
@@ -201,9 +230,13 @@ local function run_script(opts)
 
 	set_arg(opts)
 	require("kchaos.import").from_options(opts, kchaos)
+	-- The main chunks declare; they run interpreted, so that an error in them, a stack
+	-- overflow even, always names its line (compiled code can leave no room to say it).
+	if jit then jit.off() end
 	for _, c in ipairs(load_chunks(opts)) do
 		c.f(unpack(c.args))
 	end
+	if jit then jit.on() end
 
 	if opts.dry_run and opts.interactive then return require("kchaos.repl").run {} end
 	if opts.dry_run then
@@ -281,6 +314,8 @@ function M.run(opts)
 	if opts.vm_kernel then return usage_error("--vm-kernel goes with --vm") end
 	if opts.doctor then return require("kchaos.doctor").run(opts) end
 	if opts.list then return list(opts) end
+	local bad = check_values(opts)
+	if bad then return usage_error(bad) end
 	if #opts.rest == 0 and not opts.chunks and not opts.kernelchaos and not opts.inject then
 		opts.interactive = true
 	end

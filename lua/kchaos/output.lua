@@ -24,7 +24,12 @@ function M.configure(opts)
 	M.verbose = opts.verbose or 0
 	if M.format == "json" then encoder() end
 	if opts.output then
-		local f, err = io.open(opts.output, "w")
+		-- Under --vm the host's file is out of reach: the guest writes the results
+		-- share, and the runner copies it to the file named on the host.
+		local path = opts.output
+		local share = os.getenv("KCHAOS_VM_RESULTS")
+		if os.getenv("KCHAOS_VM_OUTPUT") and share then path = share .. "/output" end
+		local f, err = io.open(path, "w")
 		if not f then error(("cannot write %s"):format(err), 0) end
 		f:setvbuf("line")
 		M.out = f

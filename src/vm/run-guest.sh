@@ -11,7 +11,8 @@ usage: run-guest.sh [OPTIONS] [--] CMD [ARGS...]
 
 Runs CMD in a guest that sees this machine's files read-only (writes to /tmp stay in
 the guest), in the current directory, as root, with TERM, LANG, PATH and KCHAOS_*
-passed in and KCHAOS_VM_RESULTS naming a directory whose files reach the host.
+passed in and KCHAOS_VM_RESULTS naming a directory whose files reach the host; with
+KCHAOS_VM_OUTPUT set, the file "output" written there is copied to that path.
 Its output (stdout and stderr together) comes out on stdout; the exit status is its.
 
 options:
@@ -246,6 +247,11 @@ report() {
 	local status
 
 	status=$(cat "$results/status" 2>/dev/null)
+	# kchaos-lua -o FILE --vm: the guest wrote FILE's contents to the results share.
+	if [ -n "${KCHAOS_VM_OUTPUT:-}" ] && [ -f "$results/output" ]; then
+		cp "$results/output" "$KCHAOS_VM_OUTPUT" ||
+			say "error: cannot copy the output to $KCHAOS_VM_OUTPUT"
+	fi
 	if [[ $status =~ ^[0-9]+$ ]]; then
 		remove_results=1
 		exit "$status"

@@ -1,3 +1,4 @@
 -- --timeout that is not a duration.
 -- args: --timeout soon
+-- status: 2
 kchaos.slab{ comm = "x" }

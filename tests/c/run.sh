@@ -72,6 +72,11 @@ expect "a predicate may not escape" 1 "predicate may not contain ';'" \
 expect "--dry-run prints BPF C without root" 0 "int kc_r0_site(struct pt_regs *ctx" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups $K -d tests/vm/cases/classic.lua
 
+# A bio rule on a device that does not exist (yet) warns, naming the line.
+expect "a bio rule on an absent device warns" 0 \
+	"warning: (command line):1: rule #1: no block device 4095:1048575 exists now" \
+	$K -d -e 'kchaos.bio{ device = "4095:1048575", pid = 1 }'
+
 # Generated C compiled by libbcc against the guest kernel's headers.
 kdir=$(src/vm/build-kernel.sh 2>/dev/null)
 if [ -z "$kdir" ]; then

@@ -27,6 +27,7 @@ local function mock_env(overrides)
 			if path == "/dev/null" then
 				return { type = "char", rdev_major = 1, rdev_minor = 3 }
 			end
+			if path == "/sys/dev/block/7:0" then return { type = "link" } end
 			return nil, path .. ": No such file or directory"
 		end,
 		system = true,	-- as --system: broad rules pass (see "broad rules" for the refusal)
@@ -704,6 +705,11 @@ describe("kchaos.rule normalize", function()
 		it("reads a device given as major:minor", function()
 			assert.are.same({ major = 7, minor = 0, text = "7:0" },
 				normalize(spec("bio", { device = "7:0" })).filters.device)
+		end)
+
+		it("marks a major:minor device that does not exist yet", function()
+			assert.are.same({ major = 7, minor = 9, text = "7:9", absent = true },
+				normalize(spec("bio", { device = "7:9" })).filters.device)
 		end)
 
 		it("resolves a block device path to its numbers", function()

@@ -22,10 +22,10 @@ no_probes_left() {
 report() {
 	if [ "$1" = 0 ]; then
 		pass=$((pass + 1))
-		echo "ok - $2"
+		echo "ok - $2 ($(($(date +%s) - t0)) s)"
 	else
 		fail=$((fail + 1))
-		echo "not ok - $2"
+		echo "not ok - $2 ($(($(date +%s) - t0)) s)"
 		sed 's/^/#   /' /tmp/kctest/out
 	fi
 }
@@ -34,6 +34,7 @@ report() {
 case_run() {
 	name=$1
 	shift
+	t0=$(date +%s)
 	"$@" >/tmp/kctest/out 2>&1
 	st=$?
 	if [ $st -eq 0 ] && ! no_probes_left; then
