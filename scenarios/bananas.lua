@@ -7,6 +7,7 @@
 -- With -c, the rule is scoped to the workload's process tree; nothing else is touched.
 kchaos.slab{
 	name = "bananas",
+	headers = { "linux/dcache.h" },	-- struct dentry, struct qstr
 	callchain = {
 		{ func = "d_alloc_parallel", params = "struct dentry *parent, const struct qstr *name",
 		  predicate = 'STRNCMP(name->name, "bananas", 8)' },

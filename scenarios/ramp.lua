@@ -26,6 +26,7 @@ for i, pct in ipairs { 1, 5, 20 } do
 		probability = p,
 		armed = false,
 		tree = kchaos.pid(),	-- every process kchaos-lua starts, and theirs
+		headers = { "linux/dcache.h" },	-- struct dentry, struct qstr
 		callchain = {
 			{ func = "d_alloc_parallel", params = "struct dentry *parent, const struct qstr *name",
 			  predicate = 'STRNCMP(name->name, "kcramp", 6)' },

@@ -33,6 +33,7 @@ dentries = kchaos.slab{
 	name = "kcself dentries",
 	armed = false,			-- the first phase arms it
 	tree = kchaos.pid(),		-- every process kchaos-lua starts, and theirs
+	headers = { "linux/dcache.h" },	-- struct dentry, struct qstr
 	callchain = {
 		{ func = "d_alloc_parallel", params = "struct dentry *parent, const struct qstr *name",
 		  predicate = 'STRNCMP(name->name, "kcself", 6)' },

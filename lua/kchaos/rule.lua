@@ -19,12 +19,11 @@ M.SITES = {
 	slab = {
 		kind = "slab", func = "should_failslab", type = "ERRNO", retval = -12,
 		params = "struct kmem_cache *s, gfp_t gfpflags", gfp = "gfpflags",
-		headers = { "linux/slab.h", "linux/gfp.h" },
+		headers = { "linux/slab.h" }, slab_stub = true,
 	},
 	page = {
 		kind = "page", func = "should_fail_alloc_page", type = "TRUE", retval = 1,
 		params = "gfp_t gfp_mask, unsigned int order", gfp = "gfp_mask",
-		headers = { "linux/gfp.h" },
 	},
 	bio = {
 		kind = "bio", func = "should_fail_bio", type = "ERRNO", retval = -5,

@@ -146,7 +146,7 @@ start_guest() {
 	local append chardev fore=""
 
 	append="console=ttyS0 root=/dev/root rootfstype=9p"
-	append+=" rootflags=trans=virtio,version=9p2000.L,msize=512000 ro"
+	append+=" rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
 	append+=" init=$init panic=-1 quiet loglevel=1"
 	chardev=stdio,id=job,signal=off
 	[ "$interactive" = 1 ] && chardev+=,mux=on && fore=--foreground

@@ -386,21 +386,44 @@ describe("kchaos.codegen generate", function()
 	end)
 
 	describe("headers", function()
-		it("includes the site's headers and the rule's, each once", function()
+		it("includes each rule's headers once, and the gfp flags alone", function()
 			local g = codegen.generate {
 				make("slab", { headers = { "linux/fs.h", "linux/slab.h" } }),
 				make("bio", { headers = "linux/fs.h" }),
 			}
-			assert.are.same({ 1, 1, 1, 1 }, { count(g.text, "#include <linux/slab.h>\n"),
-				count(g.text, "#include <linux/fs.h>\n"), count(g.text, "#include <linux/gfp.h>\n"),
-				count(g.text, "#include <linux/blkdev.h>\n") })
+			assert.are.same({ 1, 1, 1, 0, 0 }, { count(g.text, "#include <linux/slab.h>\n"),
+				count(g.text, "#include <linux/fs.h>\n"),
+				count(g.text, "#include <linux/gfp_types.h>\n"),
+				count(g.text, "#include <linux/blkdev.h>\n"),
+				count(g.text, "#include <linux/slub_def.h>\n") })
 		end)
 
-		it("adds the slab stand-ins only when a rule is on slab", function()
-			local slab = codegen.generate { make("slab") }
-			local bio = codegen.generate { make("bio") }
-			assert.are.same({ true, false }, { has(slab.text, "#include <linux/slub_def.h>"),
-				has(bio.text, "#include <linux/slub_def.h>") })
+		it("adds the site's own headers only when a filter or predicate reads its arguments",
+			function()
+			local plain = codegen.generate { make("slab"), make("bio") }
+			local cache = codegen.generate { make("slab", { cache = "dentry" }) }
+			local op = codegen.generate { make("bio", { op = "write" }) }
+			local pred = codegen.generate { make("slab", { callchain = {
+				{ params = "struct kmem_cache *s", predicate = "s->size > 64" } } }) }
+			assert.are.same({ false, false, true, false, true, true },
+				{ has(plain.text, "#include <linux/slub_def.h>"),
+				has(plain.text, "#include <linux/blkdev.h>"),
+				has(cache.text, "#include <linux/slub_def.h>"),
+				has(cache.text, "#include <linux/blkdev.h>"),
+				has(op.text, "#include <linux/blkdev.h>"),
+				has(pred.text, "#include <linux/slub_def.h>") })
+		end)
+
+		it("includes linux/mm.h for frames with params when the rule names no headers",
+			function()
+			local chain = { { func = "d_alloc", params = "struct dentry *parent",
+				predicate = "parent != 0" } }
+			local bare = codegen.generate { make("slab", { callchain = chain }) }
+			local own = codegen.generate { make("slab", { callchain = chain,
+				headers = { "linux/dcache.h" } }) }
+			local none = codegen.generate { make("slab", { callchain = { { func = "d_alloc" } } }) }
+			assert.are.same({ true, false, false }, { has(bare.text, "#include <linux/mm.h>"),
+				has(own.text, "#include <linux/mm.h>"), has(none.text, "#include <linux/mm.h>") })
 		end)
 
 		it("declares a stack map only for rules that record stacks", function()

@@ -2,15 +2,15 @@
 -- d_alloc_parallel never satisfies d_alloc_parallel > d_alloc_parallel); a predicate-only
 -- last frame over the fault site's own arguments; a chain through mkdir never matches open.
 local T = dofile("tests/vm/lib.lua")
-local two = kchaos.slab{ name = "two", tree = kchaos.pid(), callchain = {
+local two = kchaos.slab{ name = "two", tree = kchaos.pid(), headers = T.DCACHE, callchain = {
 	{ func = "do_sys_openat2" }, T.dalloc("kc2") } }
-local rec = kchaos.slab{ name = "rec", tree = kchaos.pid(), callchain = {
+local rec = kchaos.slab{ name = "rec", tree = kchaos.pid(), headers = T.DCACHE, callchain = {
 	T.dalloc("kcr"), T.dalloc("kcr") } }
-local last = kchaos.slab{ name = "last", tree = kchaos.pid(), callchain = {
+local last = kchaos.slab{ name = "last", tree = kchaos.pid(), headers = T.DCACHE, callchain = {
 	T.dalloc("kcs"), { predicate = 'STRCMP(s->name, "dentry")' } } }
-local lastno = kchaos.slab{ name = "lastno", tree = kchaos.pid(), callchain = {
+local lastno = kchaos.slab{ name = "lastno", tree = kchaos.pid(), headers = T.DCACHE, callchain = {
 	T.dalloc("kcn"), { predicate = 'STRCMP(s->name, "no-such-cache")' } } }
-local other = kchaos.slab{ name = "other", tree = kchaos.pid(), callchain = {
+local other = kchaos.slab{ name = "other", tree = kchaos.pid(), headers = T.DCACHE, callchain = {
 	{ func = "do_mkdirat" }, T.dalloc("kco") } }
 local function try(name)
 	return T.sh(("exec 2>/dev/null; : > %s/%s"):format(T.dir, name))

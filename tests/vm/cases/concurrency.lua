@@ -6,7 +6,7 @@ local T = dofile("tests/vm/lib.lua")
 local TIMES, N = 50, 300
 -- The cache filter keeps out the allocations a new dentry slab page makes for itself, so
 -- that every matching call is one creation.
-local r = kchaos.slab{ callchain = { T.dalloc("kcconc") }, cache = "dentry", tree = kchaos.pid(),
+local r = kchaos.slab{ headers = T.DCACHE, callchain = { T.dalloc("kcconc") }, cache = "dentry", tree = kchaos.pid(),
 	times = TIMES }
 
 -- A worker process: N creations, prints how many failed.

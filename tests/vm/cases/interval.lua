@@ -1,6 +1,6 @@
 -- interval = 4: exactly every 4th matching call fails.
 local T = dofile("tests/vm/lib.lua")
-local r = kchaos.slab{ callchain = { T.dalloc("kci") }, interval = 4, tree = kchaos.pid() }
+local r = kchaos.slab{ headers = T.DCACHE, callchain = { T.dalloc("kci") }, interval = 4, tree = kchaos.pid() }
 T.run(function()
 	local failed = {}
 	for i = 1, 12 do

@@ -1,6 +1,6 @@
 -- Live control: disarm, re-arm and probability changes take effect with no recompile.
 local T = dofile("tests/vm/lib.lua")
-local r = kchaos.slab{ callchain = { T.dalloc("kcl") }, tree = kchaos.pid() }
+local r = kchaos.slab{ headers = T.DCACHE, callchain = { T.dalloc("kcl") }, tree = kchaos.pid() }
 local function try(i)
 	return T.sh(("exec 2>/dev/null; : > %s/kcl%d"):format(T.dir, i))
 end

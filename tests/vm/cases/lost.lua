@@ -6,7 +6,7 @@ local T = dofile("tests/vm/lib.lua")
 local N = 2000
 kchaos.ring_pages(1)
 local events, reported, calls = 0, 0, 0
-local r = kchaos.slab{ name = "lossy", callchain = { T.dalloc("kclost") }, tree = kchaos.pid(),
+local r = kchaos.slab{ name = "lossy", headers = T.DCACHE, callchain = { T.dalloc("kclost") }, tree = kchaos.pid(),
 	on_inject = function()
 		events = events + 1
 		local t = os.clock() + 0.01

@@ -2,7 +2,7 @@
 -- interval (300 +- 3.29 sd = [252, 348]) and equals what the workload saw and the events.
 local T = dofile("tests/vm/lib.lua")
 local events = 0
-local r = kchaos.slab{ callchain = { T.dalloc("kcp") }, probability = 0.3, tree = kchaos.pid(),
+local r = kchaos.slab{ headers = T.DCACHE, callchain = { T.dalloc("kcp") }, probability = 0.3, tree = kchaos.pid(),
 	on_inject = function() events = events + 1 end, }
 local failed
 T.run(function()

@@ -1,7 +1,7 @@
 -- kchaos-lua's own process is never failed, even by a rule whose scope includes it: its
 -- own creation succeeds (and is not even counted as matched) while its child's fails.
 local T = dofile("tests/vm/lib.lua")
-local r = kchaos.slab{ callchain = { T.dalloc("kcself") }, tree = kchaos.pid() }
+local r = kchaos.slab{ headers = T.DCACHE, callchain = { T.dalloc("kcself") }, tree = kchaos.pid() }
 T.run(function()
 	local f = io.open(T.dir .. "/kcself_own", "w")
 	T.check(f ~= nil, "kchaos-lua's own creation failed")

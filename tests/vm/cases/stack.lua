@@ -1,7 +1,7 @@
 -- stack = true: each event carries the symbolized kernel stack of the injection.
 local T = dofile("tests/vm/lib.lua")
 local stack
-kchaos.slab{ tree = kchaos.pid(), stack = true, times = 1, callchain = { T.dalloc("kcst") },
+kchaos.slab{ tree = kchaos.pid(), stack = true, times = 1, headers = T.DCACHE, callchain = { T.dalloc("kcst") },
 	on_inject = function(ev) stack = ev.stack end }
 T.run(function()
 	T.sh(("{ true > %s/kcst; } 2>/dev/null"):format(T.dir))

@@ -1,7 +1,7 @@
 -- times = 3 with probability 1 over 10 matching creations: exactly 3 fail.
 local T = dofile("tests/vm/lib.lua")
 local events = 0
-local r = kchaos.slab{ callchain = { T.dalloc("kct") }, times = 3, tree = kchaos.pid(),
+local r = kchaos.slab{ headers = T.DCACHE, callchain = { T.dalloc("kct") }, times = 3, tree = kchaos.pid(),
 	on_inject = function() events = events + 1 end }
 T.run(function()
 	local failed = {}

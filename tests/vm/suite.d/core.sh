@@ -11,7 +11,7 @@ t_lease() {
 	(while :; do { true > /tmp/kctest/kclease; } 2>/dev/null && echo ok || echo fail; \
 		rm -f /tmp/kctest/kclease; sleep 0.2; done >> /tmp/kctest/lease.log) &
 	loop=$!
-	$K -q -p $loop -e 'kchaos.slab{ callchain = { { func = "d_alloc_parallel", params = "struct dentry *p, const struct qstr *name", predicate = "STRNCMP(name->name, \"kclease\", 8)" } } }' &
+	$K -q -p $loop -e 'kchaos.slab{ headers = { "linux/dcache.h" }, callchain = { { func = "d_alloc_parallel", params = "struct dentry *p, const struct qstr *name", predicate = "STRNCMP(name->name, \"kclease\", 8)" } } }' &
 	kc=$!
 	wait_armed || { kill $loop $kc; return 1; }
 	sleep 1

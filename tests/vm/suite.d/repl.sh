@@ -11,7 +11,7 @@ probes_listed() {
 t_repl() {
 	rm -f /tmp/kctest/kcrepl
 	$K >/tmp/kctest/repl.out 2>&1 <<'EOF'
-r = kchaos.slab{ name = "kcrepl", tree = kchaos.pid(), callchain = { { func = "d_alloc_parallel", params = "struct dentry *parent, const struct qstr *name", predicate = 'STRNCMP(name->name, "kcrepl", 6)' } } }
+r = kchaos.slab{ name = "kcrepl", tree = kchaos.pid(), headers = { "linux/dcache.h" }, callchain = { { func = "d_alloc_parallel", params = "struct dentry *parent, const struct qstr *name", predicate = 'STRNCMP(name->name, "kcrepl", 6)' } } }
 "first: " .. kchaos.spawn{ "/bin/sh", "-c", ": > /tmp/kctest/kcrepl" }:wait()
 "injected: " .. r:stats().injected
 r:set{ probability = 0 }

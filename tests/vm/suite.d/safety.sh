@@ -8,7 +8,7 @@ SAFE_DALLOC='params = "struct dentry *p, const struct qstr *name"'
 
 # safe_rule PREFIX [FIELDS]: a rule failing the creation of names starting with PREFIX.
 safe_rule() {
-	echo "kchaos.slab{ $2 callchain = { { func = \"d_alloc_parallel\", $SAFE_DALLOC," \
+	echo "kchaos.slab{ $2 headers = { \"linux/dcache.h\" }, callchain = { { func = \"d_alloc_parallel\", $SAFE_DALLOC," \
 		"predicate = 'STRNCMP(name->name, \"$1\", ${#1})' } } }"
 }
 
