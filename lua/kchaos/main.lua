@@ -52,11 +52,6 @@ local function usage_error(msg)
 	return 2
 end
 
-local function not_yet(what)
-	io.stderr:write(("kchaos-lua: error: %s is not available in this version yet\n"):format(what))
-	return 2
-end
-
 -- --vm: the same command line, minus --vm and --vm-kernel, run inside the guest.
 local function run_vm(opts)
 	local args = {}

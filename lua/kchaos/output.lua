@@ -123,7 +123,7 @@ function M.summary(rules, extra)
 			rule = r.name or r.id, site = r.site.kind == "func" and r.site.func or r.site.kind,
 			chain = require("kchaos.rule").chain_text(r), matched = st.matched,
 			injected = st.injected, lost = st.lost, events = r.events or 0,
-			where = r.where,
+			where = r.where, label = r.label or tostring(r.name or r.id),
 		}
 	end
 	if M.format == "json" then
@@ -136,14 +136,14 @@ function M.summary(rules, extra)
 	if M.quiet or #rows == 0 then return rows end
 	local w = { 4, 4, 5, 7, 8 }
 	for _, row in ipairs(rows) do
-		w[1] = math.max(w[1], #tostring(row.rule))
+		w[1] = math.max(w[1], #row.label)
 		w[2] = math.max(w[2], #row.site)
 		w[3] = math.max(w[3], #row.chain)
 	end
 	local fmt = ("%%-%ds  %%-%ds  %%-%ds  %%%ds  %%%ds\n"):format(w[1], w[2], w[3], w[4], w[5])
 	io.stderr:write(fmt:format("rule", "site", "chain", "matched", "injected"))
 	for _, row in ipairs(rows) do
-		io.stderr:write(fmt:format(tostring(row.rule), row.site, row.chain, row.matched,
+		io.stderr:write(fmt:format(row.label, row.site, row.chain, row.matched,
 			row.injected))
 		if row.lost > 0 then
 			io.stderr:write(("  (%d events lost: the ring buffer was full)\n"):format(row.lost))
