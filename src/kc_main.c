@@ -229,7 +229,6 @@ static int msghandler(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
 
-
 	if (!msg) {
 		if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
 			return 1;
@@ -355,9 +354,7 @@ int main(int argc, char **argv)
 	if (status == 0) {
 		code = lua_isnumber(L, -1) ? (int)lua_tointeger(L, -1) : 0;
 	} else {
-		const char *msg;
-
-		msg = lua_tostring(L, -1);
+		const char *msg = lua_tostring(L, -1);
 
 		kc_err("%s", msg ? msg : "(no message)");
 		if (kc_log_get_level() >= KC_LOG_INFO) {
