@@ -109,52 +109,88 @@ local function split_args(s)
 	return args
 end
 
--- Replaces STRCMP/STRNCMP calls in a predicate by calls to generated comparators.
--- Returns the new text, or nil and a message.
+-- The end of the string or character literal opening at pred[i], or nil when unclosed.
+local function literal_end(pred, i)
+	local q, j = pred:sub(i, i), i + 1
+	while j <= #pred do
+		local c = pred:sub(j, j)
+		if c == "\\" then
+			j = j + 1
+		elseif c == q then
+			return j
+		end
+		j = j + 1
+	end
+	return nil
+end
+
+-- Expands one STRCMP/STRNCMP call whose argument list is args; returns the C or nil and
+-- a message.
+local function expand_call(name, args, lits)
+	local want = name == "STRCMP" and 2 or 3
+	if #args ~= want then
+		return nil, ("%s takes %d arguments, not %d"):format(name, want, #args)
+	end
+	-- The second argument must be exactly one string literal.
+	if args[2]:sub(1, 1) ~= '"' or literal_end(args[2], 1) ~= #args[2] then
+		return nil, ("%s's second argument must be a string literal"):format(name)
+	end
+	local bytes, err = literal_bytes(args[2]:sub(2, -2))
+	if not bytes then return nil, ("%s's string %s"):format(name, err) end
+	if #bytes > 64 then
+		return nil, ("%s's string is longer than 63 characters"):format(name)
+	end
+	local n = #bytes
+	if name == "STRNCMP" then
+		n = tonumber(args[3])
+		if not n or n < 1 or n % 1 ~= 0 then
+			return nil, "STRNCMP's length must be a positive whole number"
+		end
+		n = math.min(n, #bytes)
+	end
+	lits[#lits + 1] = { bytes = bytes, n = n }
+	return ("kc_str_%d((const char *)(%s))"):format(#lits, args[1])
+end
+
+-- Replaces STRCMP/STRNCMP calls in a predicate by calls to generated comparators, reading
+-- the text as C does: a name inside a literal is part of the literal. Returns the new
+-- text, or nil and a message.
 function M.expand_strings(pred, lits)
-	local out, pos = {}, 1
-	while true do
-		local s, e, name = pred:find("%f[%w_](STRN?CMP)%s*%(", pos)
-		if not s then break end
-		out[#out + 1] = pred:sub(pos, s - 1)
-		local depth, j = 1, e + 1
-		while j <= #pred and depth > 0 do
-			local c = pred:sub(j, j)
-			if c == '"' or c == "'" then
-				j = j + 1
-				while j <= #pred and pred:sub(j, j) ~= c do
-					if pred:sub(j, j) == "\\" then j = j + 1 end
+	local out, pos, i = {}, 1, 1
+	while i <= #pred do
+		local c = pred:sub(i, i)
+		if c == '"' or c == "'" then
+			i = literal_end(pred, i)
+			if not i then return nil, "has an unterminated literal" end
+		elseif c:match("[%a_]") then
+			local id = pred:match("^[%w_]+", i)
+			local open = pred:match("^%s*%(()", i + #id)
+			if (id == "STRCMP" or id == "STRNCMP") and open then
+				-- The arguments end at the matching parenthesis, outside literals.
+				local depth, j = 1, open
+				while j <= #pred and depth > 0 do
+					local d = pred:sub(j, j)
+					if d == '"' or d == "'" then
+						j = literal_end(pred, j)
+						if not j then return nil, "has an unterminated literal" end
+					elseif d == "(" then
+						depth = depth + 1
+					elseif d == ")" then
+						depth = depth - 1
+					end
 					j = j + 1
 				end
-			elseif c == "(" then depth = depth + 1
-			elseif c == ")" then depth = depth - 1 end
-			j = j + 1
-		end
-		local args = split_args(pred:sub(e + 1, j - 2))
-		local want = name == "STRCMP" and 2 or 3
-		if #args ~= want then
-			return nil, ("%s takes %d arguments, not %d"):format(name, want, #args)
-		end
-		local lit = args[2]:match('^"(.*)"$')
-		if not lit or lit:find('[^\\]"') then
-			return nil, ("%s's second argument must be a string literal"):format(name)
-		end
-		local bytes, err = literal_bytes(lit)
-		if not bytes then return nil, ("%s's string %s"):format(name, err) end
-		if #bytes > 64 then
-			return nil, ("%s's string is longer than 63 characters"):format(name)
-		end
-		local n = #bytes
-		if name == "STRNCMP" then
-			n = tonumber(args[3])
-			if not n or n < 1 or n % 1 ~= 0 then
-				return nil, "STRNCMP's length must be a positive whole number"
+				if depth > 0 then return nil, ("%s has no closing ')'"):format(id) end
+				local call, err = expand_call(id, split_args(pred:sub(open, j - 2)), lits)
+				if not call then return nil, err end
+				out[#out + 1] = pred:sub(pos, i - 1)
+				out[#out + 1] = call
+				pos, i = j, j - 1
+			else
+				i = i + #id - 1
 			end
-			n = math.min(n, #bytes)
 		end
-		lits[#lits + 1] = { bytes = bytes, n = n }
-		out[#out + 1] = ("kc_str_%d((const char *)(%s))"):format(#lits, args[1])
-		pos = j
+		i = i + 1
 	end
 	out[#out + 1] = pred:sub(pos)
 	return table.concat(out)

@@ -83,7 +83,12 @@ function M.check_predicate(p)
 			local j = i + 1
 			while j <= n and p:sub(j, j) ~= c do
 				if p:sub(j, j) == "\\" then j = j + 1 end
-				if p:sub(j, j) == "\n" then j = n + 1 end
+				local b = p:byte(j)
+				if b == 10 then j = n + 1; break end	-- a line end leaves it unclosed
+				if b and (b < 32 or b > 126) then
+					return nil, ("has a byte that is not printable ASCII (0x%02x) in the "
+						.. "literal at column %d; write it as an escape"):format(b, i)
+				end
 				j = j + 1
 			end
 			if j > n then
@@ -91,6 +96,23 @@ function M.check_predicate(p)
 					:format(c == '"' and "string" or "character", i)
 			end
 			i = j
+		elseif c:match("[%a_]") then
+			-- Identifiers: the program's own state and the override are out of reach.
+			local id = p:match("^[%w_]+", i)
+			if id:match("^kc_") or id == "ctx" or id == "bpf_override_return" then
+				return nil, ("may not use '%s' (column %d): it belongs to the generated "
+					.. "program"):format(id, i)
+			end
+			i = i + #id - 1
+		elseif c == "=" and p:sub(i + 1, i + 1) == "=" then
+			i = i + 1
+		elseif c == "=" and (not p:sub(i - 1, i - 1):match("[!<>]")
+			or p:sub(i - 2, i - 1) == "<<" or p:sub(i - 2, i - 1) == ">>") then
+			return nil, ("may not assign (column %d): a predicate only tests; for "
+				.. "equality write '=='"):format(i)
+		elseif (c == "+" or c == "-") and p:sub(i + 1, i + 1) == c then
+			return nil, ("may not contain '%s' (column %d): a predicate only tests")
+				:format(c .. c, i)
 		elseif c == "(" or c == "[" then
 			stack[#stack + 1] = c
 		elseif c == ")" or c == "]" then
@@ -126,6 +148,12 @@ function M.check_predicate(p)
 	return p
 end
 
+-- Words that are a type, or part of one, never a parameter's name.
+local TYPE_WORDS = { int = 1, long = 1, short = 1, char = 1, unsigned = 1, signed = 1,
+	void = 1, float = 1, double = 1, _Bool = 1, bool = 1, const = 1, volatile = 1,
+	struct = 1, union = 1, enum = 1 }
+local TAGS = { struct = 1, union = 1, enum = 1 }
+
 -- Checks a C parameter list and returns it with the parameter names.
 function M.check_params(s)
 	if type(s) ~= "string" then
@@ -133,16 +161,26 @@ function M.check_params(s)
 			:format(type(s))
 	end
 	if s:match("^%s*$") or s:match("^%s*void%s*$") then return "", {} end
-	if not s:match("^[%w_%s%*,%[%]]+$") then
-		local bad = s:match("[^%w_%s%*,%[%]]")
+	if s:find("[", 1, true) or s:find("]", 1, true) then
+		return nil, "declares an array; a probe's parameter is a pointer (write 'type *name')"
+	end
+	if not s:match("^[%w_%s%*,]+$") then
+		local bad = s:match("[^%w_%s%*,]")
 		return nil, ("has '%s', which has no place in a C parameter list"):format(bad)
 	end
 	local names = {}
 	for part in (s .. ","):gmatch("([^,]*),") do
-		local name = part:gsub("%[%d*%]", ""):match("([%a_][%w_]*)%s*$")
-		local words = select(2, part:gsub("[%a_][%w_]*", ""))
-		if not name or words < 2 then
-			return nil, ("parameter %q needs a type and a name"):format(part:match("^%s*(.-)%s*$"))
+		local decl = part:match("^%s*(.-)%s*$")
+		local name = decl:match("([%a_][%w_]*)$")
+		local before = name and decl:sub(1, #decl - #name):match("^(.-)%s*$") or ""
+		local last = before:match("([%a_][%w_]*)$")
+		if not name or before == "" or TYPE_WORDS[name]
+			or (last and not before:find("*", 1, true) and TAGS[last]) then
+			return nil, ("parameter %q needs a type and a name"):format(decl)
+		end
+		if name == "ctx" or name:match("^kc_") then
+			return nil, ("parameter name '%s' is taken by the generated program; choose "
+				.. "another"):format(name)
 		end
 		names[#names + 1] = name
 	end
@@ -254,6 +292,27 @@ local function check_frames(where, name, chain, site, env)
 	return frames, site_pred
 end
 
+-- Params over the site may stop at the last one a predicate reads; the generated checks
+-- read the rest (gfp flags, order) under the site's own names, declared after them.
+local function fill_site_params(where, name, sp, site)
+	local _, defaults = M.check_params(site.params)
+	if #sp.names >= #defaults then return end
+	local taken = {}
+	for _, n in ipairs(sp.names) do taken[n] = true end
+	local i = 0
+	for part in (site.params .. ","):gmatch("%s*([^,]-)%s*,") do
+		i = i + 1
+		if i > #sp.names then
+			if taken[defaults[i]] then
+				fail(where, name, "params name a parameter '%s', which %s has further on; "
+					.. "declare all of them: %q", defaults[i], site.func, site.params)
+			end
+			sp.params = sp.params == "" and part or (sp.params .. ", " .. part)
+			sp.names[i] = defaults[i]
+		end
+	end
+end
+
 local function resolve_site(where, name, spec, env)
 	local s = spec.site
 	if spec.failtype ~= nil then
@@ -362,14 +421,21 @@ local function check_gfp(where, name, v)
 		return ("0x%x"):format(v)
 	end
 	if type(v) == "string" and v:match("^[%w_%s|]+$") then
-		for word in v:gmatch("[^%s|]+") do
+		local words = {}
+		for part in (v .. "|"):gmatch("([^|]*)|") do
+			local word = part:match("^%s*(.-)%s*$")
+			if not word:match("^[%w_]+$") then
+				fail(where, name, "gfp: %q is not GFP flag names joined by single '|' (write "
+					.. "names like \"__GFP_HIGHMEM|__GFP_MOVABLE\")", v)
+			end
 			if not (word:match("^__GFP_[%u%d_]+$") or word:match("^GFP_[%u%d_]+$")
 				or word:match("^0x%x+$") or word:match("^%d+$")) then
 				fail(where, name, "gfp: %q is not a GFP flag (write names like "
 					.. "\"__GFP_HIGHMEM|__GFP_MOVABLE\")", word)
 			end
+			words[#words + 1] = word
 		end
-		return "(" .. v .. ")"
+		return "(" .. table.concat(words, "|") .. ")"
 	end
 	fail(where, name, "gfp must be a positive mask or GFP flag names joined by '|', not %s",
 		tostring(v))
@@ -479,6 +545,9 @@ function M.normalize(spec, where, env)
 		if not p then fail(where, name, "params %s", names) end
 		r.site_pred = r.site_pred or {}
 		if not r.site_pred.params then r.site_pred.params, r.site_pred.names = p, names end
+	end
+	if r.site_pred and r.site_pred.params and site.params then
+		fill_site_params(where, name, r.site_pred, site)
 	end
 	if site.kind == "func" and r.site_pred and r.site_pred.predicate and not r.site_pred.params then
 		fail(where, name, "the last frame's predicate is over '%s''s arguments; give their "

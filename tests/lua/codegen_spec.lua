@@ -477,6 +477,17 @@ describe("kchaos.codegen expand_strings", function()
 			expand('STRCMP(name->name, "foo") && x'))
 	end)
 
+	it("leaves a STRCMP inside a string or character literal as it is", function()
+		local text = [[c == 'STRCMP(' || q == "STRCMP(b, \"y\")"]]
+		assert.are.equal(text, expand(text))
+	end)
+
+	it("takes as the literal argument one whole string literal only", function()
+		assert.are.same({ nil, "STRCMP's second argument must be a string literal" },
+			{ codegen.expand_strings([[STRCMP(s, ""a\"")]], {}) })
+		assert.are.equal('kc_str_1((const char *)(s))', expand([[STRCMP(s, "a\"b")]]))
+	end)
+
 	it("records the literal's bytes and terminator as the bytes to compare", function()
 		local _, lits = expand('STRCMP(p, "foo")')
 		assert.are.same({ { bytes = { 102, 111, 111, 0 }, n = 4 } }, lits)

@@ -479,8 +479,8 @@ describe("kchaos.import inject", function()
 		end)
 
 		it("looks for STRCMP outside string and character literals only", function()
-			local err = failure(inject, [[kmalloc "f(char *p)(p[0] == 'STRCMP(a')"]])
-			assert.are.equal("--inject: column 21: frame 1: test ", err:sub(1, 35))
+			-- The name inside the character literal is no call to expand.
+			assert.is_true((pcall(inject, [[kmalloc "f(char *p)(p[0] == 'STRCMP(a')"]])))
 		end)
 
 		it("names an unclosed quote", function()

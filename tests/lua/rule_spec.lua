@@ -918,6 +918,33 @@ describe("kchaos.rule check_predicate", function()
 		assert.are.equal("has an unterminated string literal at column 6", rejection('x == "a'))
 	end)
 
+	it("rejects a control byte inside a literal", function()
+		assert.are.equal("has a byte that is not printable ASCII (0x0d) in the literal at "
+			.. "column 6; write it as an escape", rejection("x == '\r#error x\r'"))
+	end)
+
+	it("rejects the generated program's state, ctx and the override", function()
+		assert.are.same({
+			"may not use 'kc_g' (column 2): it belongs to the generated program",
+			"may not use 'ctx' (column 23): it belongs to the generated program",
+			"may not use 'bpf_override_return' (column 2): it belongs to the generated program",
+		}, { rejection("(kc_g->lease = 0, 1)"), rejection("bpf_probe_read_kernel(ctx, 1, 0)"),
+			rejection("(bpf_override_return(x, -12), 1)") })
+	end)
+
+	it("rejects assignments and increments, and takes comparisons", function()
+		assert.are.same({
+			"may not assign (column 3): a predicate only tests; for equality write '=='",
+			"may not assign (column 5): a predicate only tests; for equality write '=='",
+			"may not assign (column 4): a predicate only tests; for equality write '=='",
+			"may not contain '++' (column 2): a predicate only tests",
+			"may not contain '--' (column 6): a predicate only tests",
+		}, { rejection("x = 1"), rejection("x <<= 1"), rejection("x |= 1"),
+			rejection("x++ > 0"), rejection("x > 1--") })
+		assert.are.equal("x != 1 && x <= 3 && x >= 0 && x == 2 && y->z",
+			rule.check_predicate("x != 1 && x <= 3 && x >= 0 && x == 2 && y->z"))
+	end)
+
 	it("rejects a string literal that runs over a line end", function()
 		assert.are.equal("has an unterminated string literal at column 6",
 			rejection('x == "a\n" && 1'))
@@ -985,9 +1012,23 @@ describe("kchaos.rule check_params", function()
 			{ rule.check_params("  struct  dentry *parent,\n\tint flags ") })
 	end)
 
-	it("names an array parameter", function()
-		assert.are.same({ "char buf[16], unsigned long n", { "buf", "n" } },
-			{ rule.check_params("char buf[16], unsigned long n") })
+	it("rejects an array parameter", function()
+		assert.are.same({ nil, "declares an array; a probe's parameter is a pointer (write "
+			.. "'type *name')" }, { rule.check_params("char buf[16], unsigned long n") })
+	end)
+
+	it("rejects a parameter that is a type without a name", function()
+		assert.are.same({ nil, 'parameter "struct dentry" needs a type and a name' },
+			{ rule.check_params("struct dentry, int x") })
+		assert.are.same({ nil, 'parameter "unsigned long" needs a type and a name' },
+			{ rule.check_params("unsigned long") })
+	end)
+
+	it("rejects the generated program's names as parameter names", function()
+		assert.are.same({ nil, "parameter name 'ctx' is taken by the generated program; "
+			.. "choose another" }, { rule.check_params("struct pt_regs *ctx") })
+		assert.are.same({ nil, "parameter name 'kc_c' is taken by the generated program; "
+			.. "choose another" }, { rule.check_params("int kc_c") })
 	end)
 
 	it("reads void as no parameters", function()
