@@ -106,6 +106,26 @@ function M.cflags()
 	return { "-I" .. M.bpfdir, "-Wno-unused-variable", "-Wno-unused-function" }
 end
 
+-- What a kernel needs to override a function's return.
+local NEEDED = { "CONFIG_KPROBE_EVENTS", "CONFIG_FUNCTION_ERROR_INJECTION",
+	"CONFIG_BPF_KPROBE_OVERRIDE" }
+
+-- Before the first compile: a kernel whose config says it cannot override is told so at
+-- once, rather than after a compile (or a search for headers) that could not help.
+-- Kernels whose config is unknown go on, and the loader says what is missing.
+function M.preflight(r)
+	if M.preflown then return end
+	local cfg, missing = kernel.config(), {}
+	for _, opt in ipairs(cfg and NEEDED or {}) do
+		if cfg[opt] ~= "y" then missing[#missing + 1] = opt end
+	end
+	if #missing > 0 then
+		fail(r, "this kernel cannot inject faults: it lacks %s (check with --doctor, or run "
+			.. "with --vm)", table.concat(missing, ", "))
+	end
+	M.preflown = true
+end
+
 -- Compiles rules (each normalized, with .id) into a program set; nothing is attached.
 -- With `lease_ns`, the sets already open keep renewing their lease while it compiles.
 function M.compile(rules, lease_ns)

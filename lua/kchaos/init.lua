@@ -222,6 +222,7 @@ function kchaos._commit()
 	local E = engine()
 	-- Compiling blocks the event loop for seconds: meanwhile a thread of the host renews
 	-- the lease of the rules already armed (the process is busy, not stuck).
+	E.preflight(rules[1])
 	local set = E.compile(rules, S.lease_ns)
 	local ok, err = pcall(function()
 		E.set_global(set, core.now() + S.lease_ns)
