@@ -303,6 +303,18 @@ static void set_paths(lua_State *L)
 	lua_setfield(L, -2, "datadir");
 }
 
+/*
+ * core.call(f, ...): f(...), called from C. The main chunks run through it so that, as
+ * under lua.c, the frame above a chunk is C: error("msg", 2) in a chunk then names no
+ * line, rather than the line of kchaos's own code that ran it. Errors pass through.
+ */
+static int l_call(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
 static int pmain(lua_State *L)
 {
 	struct cmdline *cl = lua_touserdata(L, 1);
@@ -316,6 +328,8 @@ static int pmain(lua_State *L)
 	kc_sys_open(L);
 	kc_yaml_open(L);
 	set_str(L, "version", KC_VERSION);
+	lua_pushcfunction(L, l_call);
+	lua_setfield(L, -2, "call");
 	set_paths(L);
 	lua_getglobal(L, "package");
 	lua_getfield(L, -1, "loaded");

@@ -31,7 +31,28 @@ local S = {
 kchaos._state = S
 
 local Rule = {}
-Rule.__index = Rule
+
+-- A rule's callbacks live apart from it, so that every assignment to one goes through
+-- __newindex and a value that is not a function is refused at the line that sets it,
+-- not at the first injection.
+local CALLBACKS = { on_inject = "function(ev)", on_lost = "function(ev)" }
+local callbacks = setmetatable({}, { __mode = "k" })
+
+function Rule.__index(r, k)
+	if CALLBACKS[k] then return callbacks[r][k] end
+	return Rule[k]
+end
+
+function Rule.__newindex(r, k, v)
+	if not CALLBACKS[k] then
+		rawset(r, k, v)
+	elseif v == nil or type(v) == "function" then
+		callbacks[r][k] = v
+	else
+		error(util.printable(("%s: rule '%s': %s must be a %s, not %s"):format(util.where(2)
+			or "?", r.label, k, CALLBACKS[k], util.quote(v))), 0)
+	end
+end
 
 local function engine()
 	return require "kchaos.engine"
@@ -83,6 +104,8 @@ function kchaos.rule(spec, level)
 		armed = false, probability = r.probability, times = r.times,
 		interval = r.interval,
 	}
+	callbacks[r] = { on_inject = r.on_inject, on_lost = r.on_lost }
+	r.on_inject, r.on_lost = nil, nil
 	setmetatable(r, Rule)
 	S.rules[r.id] = r
 	if r.filters.device and r.filters.device.absent then
@@ -143,6 +166,7 @@ function kchaos.inject(line, opts)
 end
 
 function Rule:arm()
+	util.check_self(self, Rule, "r:arm()")
 	self.live.armed = true
 	self.live.armed_at = core.now()
 	push_ctl(self)
@@ -150,6 +174,7 @@ function Rule:arm()
 end
 
 function Rule:disarm()
+	util.check_self(self, Rule, "r:disarm()")
 	self.live.armed = false
 	push_ctl(self)
 	return self
@@ -158,6 +183,7 @@ end
 local SETTABLE = { probability = true, times = true, interval = true }
 -- Changes probability, times or interval live: a map write, no recompile.
 function Rule:set(t)
+	util.check_self(self, Rule, "r:set{ ... }")
 	local where = util.where(2)
 	if type(t) ~= "table" then
 		error(("%s: rule '%s': set expects a table like { probability = 0.5 }")
@@ -188,6 +214,7 @@ function Rule:set(t)
 end
 
 function Rule:stats()
+	util.check_self(self, Rule, "r:stats()")
 	local st = self._set and engine().read_stats(self._set, self.index)
 		or { matched = 0, injected = 0, lost = 0 }
 	-- Events the host had to drop count as lost too (see check_lost).
@@ -197,6 +224,7 @@ function Rule:stats()
 end
 
 function Rule:generated()
+	util.check_self(self, Rule, "r:generated()")
 	local cg = require "kchaos.codegen"
 	return cg.generate({ self }).text
 end
@@ -356,8 +384,13 @@ function kchaos.dry_run()
 	return S.opts.dry_run == true
 end
 
--- Ends the run after the current callback; `code` becomes the exit status.
+-- Ends the run after the current callback; `code` (0 to 255, default 0) becomes the
+-- exit status. The check is here: an exit status out of range would be cut modulo 256.
 function kchaos.stop(code)
+	if code ~= nil and (type(code) ~= "number" or code % 1 ~= 0 or code < 0 or code > 255) then
+		error(("%s: stop: the exit status must be a whole number from 0 to 255, not %s")
+			:format(util.where(2) or "?", util.quote(code)), 0)
+	end
 	S.stopped = code or 0
 end
 
@@ -560,7 +593,8 @@ local function check_system_limit(now)
 	if S.stopped == nil then S.stopped = 0 end
 end
 
--- Whether every armed rule has a window that has closed.
+-- Whether every armed rule has a window that has closed; the second result says whether
+-- any rule has been compiled and armed at all.
 local function all_windows_over(now)
 	local any = false
 	for _, r in ipairs(S.rules) do
@@ -568,11 +602,21 @@ local function all_windows_over(now)
 			any = true
 			local l = r.live
 			if not (r.duration and l.armed_at and now >= l.armed_at + (r.after or 0) + r.duration) then
-				return false
+				return false, true
 			end
 		end
 	end
-	return any
+	return any, any
+end
+
+-- Whether something is still to come: a timer that has not fired (an `every` until it is
+-- cancelled) or a task that has not ended. Either can make rules, so the run waits.
+function kchaos._pending()
+	if next(S.tasks) then return true end
+	for _, h in ipairs(S.timers) do
+		if not h.cancelled then return true end
+	end
+	return false
 end
 
 -- One turn of the event loop: waits up to `wait_ms`, renews the lease, delivers events
@@ -672,8 +716,9 @@ function kchaos._finish(status, msg)
 	if package.loaded["kchaos.workload"] then require("kchaos.workload").stop_all(kchaos) end
 end
 
--- Runs the event loop until stop(), the workload ends, the timeout or a signal.
--- Returns the exit code.
+-- Runs the event loop until stop(), the workload ends, the timeout, a signal, or nothing
+-- is left to wait for (no timer or task, and no rule whose window is open). Returns the
+-- exit code.
 function kchaos._run(opts)
 	opts = opts or {}
 	local deadline = opts.timeout_ns and core.now() + opts.timeout_ns
@@ -702,10 +747,13 @@ function kchaos._run(opts)
 			code = 0
 			break
 		end
-		if not workload and #S.timers == 0 and not next(S.tasks) and all_windows_over(now) then
-			output.info("every rule's window is over")
-			code = 0
-			break
+		if not workload and not kchaos._pending() then
+			local over, any = all_windows_over(now)
+			if over or not any then
+				output.info(any and "every rule's window is over" or "no rule, timer or task left")
+				code = 0
+				break
+			end
 		end
 	end
 	-- Deliver what is left in the ring buffers (and record exits).

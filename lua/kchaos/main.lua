@@ -227,9 +227,10 @@ local function run_script(opts)
 	require("kchaos.import").from_options(opts, kchaos)
 	-- The main chunks declare; they run interpreted, so that an error in them, a stack
 	-- overflow even, always names its line (compiled code can leave no room to say it).
+	-- Called from C, a chunk's error at level 2 names no line of kchaos.
 	if jit then jit.off() end
 	for _, c in ipairs(load_chunks(opts)) do
-		c.f(unpack(c.args))
+		core.call(c.f, unpack(c.args))
 	end
 	if jit then jit.on() end
 
@@ -247,7 +248,8 @@ local function run_script(opts)
 	end
 
 	local rules = kchaos.rules()
-	if #rules == 0 and not workload and not opts.interactive and #S.scenarios == 0 then
+	if #rules == 0 and not workload and not opts.interactive and #S.scenarios == 0
+		and not kchaos._pending() then
 		output.info("no rules declared")
 		return 0
 	end
@@ -291,9 +293,24 @@ local function run_script(opts)
 	return code or 0
 end
 
+-- Options that take no script: what follows them is a mistake, not something to ignore.
+local function check_rest(opts)
+	local extra, what
+	if opts.version then
+		extra, what = opts.rest[1], "--version takes no arguments"
+	elseif opts.doctor then
+		extra, what = opts.rest[1], "--doctor takes no arguments"
+	elseif opts.list then
+		extra, what = opts.rest[2], "-l takes one pattern at most"
+	end
+	if extra then return ("unexpected argument '%s': %s"):format(extra, what) end
+end
+
 function M.run(opts)
 	if opts.usage_error then return usage_error(opts.usage_error) end
 	if opts.help then io.stdout:write(USAGE) return 0 end
+	local extra = check_rest(opts)
+	if extra then return usage_error(extra) end
 	if opts.version then
 		io.stdout:write(("kchaos-lua %s (%s, libbcc %s)\n"):format(core.version,
 			jit and jit.version or _VERSION, core.libbcc_version))

@@ -238,6 +238,8 @@ local function common_prefix(a, b)
 end
 
 -- The fields a value offers: its own keys and those of its metatable's __index tables.
+-- Behind an __index function, the methods are taken to be in the metatable itself (as
+-- with kchaos's rules, whose __index serves their callbacks and then the methods).
 local function fields(v)
 	local out, hops = {}, 0
 	if type(v) == "string" then v = string end
@@ -248,7 +250,8 @@ local function fields(v)
 			end
 		end
 		local mt = getmetatable(v)
-		v = type(mt) == "table" and type(rawget(mt, "__index")) == "table" and mt.__index or nil
+		local index = type(mt) == "table" and rawget(mt, "__index")
+		v = type(index) == "table" and index or type(index) == "function" and mt or nil
 		hops = hops + 1
 	end
 	return out

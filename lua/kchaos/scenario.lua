@@ -16,8 +16,9 @@ local SCENARIO_FIELDS = { "name", "phases", "start", "cleanup" }
 local PHASE_FIELDS = { "name", "duration", "rules", "run", "check" }
 M.MAX_NAME = 64
 
+-- Raises "where: who: msg", fit to print whatever the user's values hold.
 local function fail(where, who, msg, ...)
-	error(("%s: %s: %s"):format(where or "?", who, msg:format(...)), 0)
+	error(util.printable(("%s: %s: %s"):format(where or "?", who, msg:format(...))), 0)
 end
 
 local function check_fields(t, known, where, who, list_hint)
@@ -33,10 +34,16 @@ local function check_fields(t, known, where, who, list_hint)
 	end
 end
 
+-- Names go into messages and the report as they are: they must be short and printable.
 local function check_name(v, where, who)
-	if type(v) ~= "string" or #v == 0 or #v > M.MAX_NAME or v:match("%c") then
+	if type(v) ~= "string" or #v == 0 or #v > M.MAX_NAME then
 		fail(where, who, "name must be a string of 1 to %d printable characters, not %s",
-			M.MAX_NAME, type(v) == "string" and ("%q"):format(v) or tostring(v))
+			M.MAX_NAME, util.quote(v))
+	end
+	local at = v:find("%c")
+	if at then
+		fail(where, who, "name %s holds a control character (byte %d is \\x%02x); a name "
+			.. "must be printable", util.quote(v), at, v:byte(at))
 	end
 	return v
 end
@@ -117,12 +124,13 @@ function M.normalize(spec, where, env)
 		fail(where, "scenario", "expects a table like { name = ..., phases = { ... } } or a "
 			.. "function, not a %s", type(spec))
 	end
-	local sname = spec.name ~= nil and ("scenario '%s'"):format(tostring(spec.name)) or "scenario"
+	-- The name is checked first: the messages that follow quote it.
+	if spec.name ~= nil then check_name(spec.name, where, "scenario") end
+	local sname = spec.name ~= nil and ("scenario %s"):format(util.quote(spec.name)) or "scenario"
 	check_fields(spec, SCENARIO_FIELDS, where, sname,
 		"phases go in a list under 'phases': kchaos.scenario{ phases = { { ... }, { ... } } }")
 	-- Unnamed, a scenario takes the name of its script ("ramp" for ramp.lua:3).
-	local n = { name = spec.name ~= nil and check_name(spec.name, where, sname)
-		or tostring(where):match("([^/]+)%.lua:%d+$") or "scenario" }
+	local n = { name = spec.name or tostring(where):match("([^/]+)%.lua:%d+$") or "scenario" }
 	if type(spec.phases) ~= "table" or #spec.phases == 0 then
 		fail(where, sname, "phases must be a list of one phase or more, like phases = { { name "
 			.. "= \"load\", duration = \"5s\" } }")
@@ -200,6 +208,7 @@ local function round3(x) return math.floor(x * 1000 + 0.5) / 1000 end
 
 -- Starts the scenario at the next turn of the loop (or once the rules are armed).
 function Scenario:start()
+	util.check_self(self, Scenario, "sc:start()")
 	if self.state ~= "pending" then return self end
 	self.state = "starting"
 	self.K._loop.timer(0, function() self:_begin() end, false, true)
@@ -235,12 +244,14 @@ end
 
 -- Ends the current phase now; the next one begins.
 function Scenario:next()
+	util.check_self(self, Scenario, "sc:next()")
 	if self.current then self.current:stop() end
 	return self
 end
 
 -- Ends the current phase now and skips the rest.
 function Scenario:stop()
+	util.check_self(self, Scenario, "sc:stop()")
 	if self.state == "starting" or self.state == "pending" then
 		self.state = "stopped"
 		return self
@@ -250,16 +261,19 @@ function Scenario:stop()
 end
 
 function Scenario:phase(name)
+	util.check_self(self, Scenario, "sc:phase(name)")
 	return self.by_name[name]
 end
 
 function Scenario:current_phase()
+	util.check_self(self, Scenario, "sc:current_phase()")
 	return self.current
 end
 
 -- sc:at(t, fn): calls fn(sc), as a task, at t after the scenario began (kchaos.at counts
 -- from the start of the run instead). Returns a handle with cancel().
 function Scenario:at(t, fn)
+	util.check_self(self, Scenario, "sc:at(t, fn)")
 	local ns, err = util.duration(t, "time")
 	if not ns then error(("%s: %s"):format(util.where(2) or "?", err), 0) end
 	if type(fn) ~= "function" then
@@ -286,6 +300,7 @@ end
 
 -- Seconds since the scenario began.
 function Scenario:elapsed()
+	util.check_self(self, Scenario, "sc:elapsed()")
 	return self.started_at and ((self.ended_at or now()) - self.started_at) / 1e9 or 0
 end
 
@@ -431,11 +446,13 @@ end
 
 -- Ends the phase now (it is over at the next turn of the loop).
 function Phase:stop()
+	util.check_self(self, Phase, "phase:stop()")
 	if self.state == "running" and self._end then self._end("stop") end
 	return self
 end
 
 function Phase:elapsed()
+	util.check_self(self, Phase, "phase:elapsed()")
 	return self.started_at and ((self.ended_at or now()) - self.started_at) / 1e9 or 0
 end
 
@@ -452,6 +469,7 @@ local function delta(p, r, field)
 end
 
 function Phase:injected(r)
+	util.check_self(self, Phase, "phase:injected()")
 	if r then return delta(self, r, "injected") end
 	local n = 0
 	for _, x in ipairs(self.rules) do n = n + delta(self, x, "injected") end
@@ -459,6 +477,7 @@ function Phase:injected(r)
 end
 
 function Phase:matched(r)
+	util.check_self(self, Phase, "phase:matched()")
 	if r then return delta(self, r, "matched") end
 	local n = 0
 	for _, x in ipairs(self.rules) do n = n + delta(self, x, "matched") end

@@ -102,6 +102,43 @@ function M.where(level)
 	return ("%s:%d"):format(info.short_src, info.currentline)
 end
 
+-- A message made fit to print: the same on every run (a table shows as "a table", not its
+-- address), in ASCII (other bytes as \xNN; tabs and newlines kept) and short: past `max`
+-- bytes (600) only the first max - 100 are kept, so a huge value cannot flood the terminal.
+function M.printable(text, max)
+	max = max or 600
+	text = text:gsub("cdata<[^>]*>: 0x%x+", "a cdata")
+	for _, t in ipairs { "table", "function", "userdata", "thread" } do
+		text = text:gsub(t .. ": 0x%x+", "a " .. t)
+	end
+	text = text:gsub("[^\t\n\32-\126]", function(c) return ("\\x%02x"):format(c:byte()) end)
+	if #text > max then
+		text = ("%s... (%d more bytes)"):format(text:sub(1, max - 100), #text - (max - 100))
+	end
+	return text
+end
+
+-- A user's string as a message quotes it: 'text', on one line (every byte outside
+-- printable ASCII as \xNN) and cut after `max` bytes (40). Other values show as
+-- M.printable shows them (a number as itself, a table as "a table").
+function M.quote(v, max)
+	if type(v) ~= "string" then return M.printable(tostring(v)) end
+	max = max or 40
+	local s = v:sub(1, max):gsub("[^\32-\126]", function(c)
+		return ("\\x%02x"):format(c:byte())
+	end)
+	return ("'%s'%s"):format(s, #v > max and ("... (%d bytes)"):format(#v) or "")
+end
+
+-- Raises "where: NAME is a method: call it as OBJ:NAME(...)" unless `self` has the
+-- metatable `mt`: a method called with '.' gets its first argument as self, and would
+-- fail inside kchaos instead of at the caller's line. `call` is how the call should read.
+function M.check_self(self, mt, call)
+	if getmetatable(self) == mt then return end
+	local name = call:match(":([%w_]+)")
+	error(("%s: %s is a method: call it as %s"):format(M.where(3) or "?", name, call), 0)
+end
+
 -- Sorted keys of a table, for stable output.
 function M.sorted_keys(t)
 	local keys = {}

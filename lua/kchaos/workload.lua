@@ -170,10 +170,14 @@ function M.release_all(K)
 	end
 end
 
-function Proc:pid() return self._pid end
+function Proc:pid()
+	util.check_self(self, Proc, "w:pid()")
+	return self._pid
+end
 
 -- Starts a workload held with start = false (or made before the rules were armed).
 function Proc:start()
+	util.check_self(self, Proc, "w:start()")
 	if self._gated and not self._exit then
 		core().release(self._pid)
 		self._gated = false
@@ -183,12 +187,14 @@ function Proc:start()
 end
 
 function Proc:running()
+	util.check_self(self, Proc, "w:running()")
 	return not self._exit and not self._gated
 end
 
 -- The exit status (128 + N when killed by signal N) and the signal's name; nil while
 -- the workload runs.
 function Proc:status()
+	util.check_self(self, Proc, "w:status()")
 	local ex = self._exit
 	if not ex then return nil end
 	return ex.code, ex.signal and M.signal_name(ex.signal) or nil
@@ -196,6 +202,7 @@ end
 
 -- The name of the signal that killed the workload, or nil.
 function Proc:signal()
+	util.check_self(self, Proc, "w:signal()")
 	local ex = self._exit
 	return ex and ex.signal and M.signal_name(ex.signal) or nil
 end
@@ -210,6 +217,7 @@ end
 
 -- What the workload wrote on stdout and stderr so far (with capture = true).
 function Proc:output()
+	util.check_self(self, Proc, "w:output()")
 	if not self._capture then
 		error(("%s: workload '%s' has no captured output; spawn it with capture = true")
 			:format(util.where(2) or "?", self.name), 0)
@@ -220,6 +228,7 @@ end
 -- Sends a signal (default SIGTERM) to the workload's whole process group. False when
 -- it has already exited.
 function Proc:kill(sig)
+	util.check_self(self, Proc, "w:kill(signal)")
 	local n, err = M.signal_number(sig == nil and "TERM" or sig)
 	if not n then error(("%s: kill: %s"):format(util.where(2) or "?", err), 0) end
 	if self._exit then return false end
@@ -232,6 +241,7 @@ end
 -- Waits until the workload exits, at most `timeout` (a duration) when given; returns its
 -- exit status and signal name, or nil and "timeout". A held workload is started first.
 function Proc:wait(timeout)
+	util.check_self(self, Proc, "w:wait(timeout)")
 	local K = self._K
 	local loop = K._loop
 	local ns
@@ -285,6 +295,7 @@ end
 
 -- "running", "held", "exited 0", "killed by SIGTERM", "exited 127 (command not found)".
 function Proc:describe()
+	util.check_self(self, Proc, "w:describe()")
 	if self._gated then return "held (never started)" end
 	local ex = self._exit
 	if not ex then return "running" end

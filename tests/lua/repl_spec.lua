@@ -118,6 +118,14 @@ describe("kchaos.repl", function()
 			_G.kc_rule = nil
 		end)
 
+		it("completes methods kept in a metatable whose __index is a function", function()
+			local M = { arm = function() end }
+			function M.__index(_, k) return M[k] end
+			_G.kc_rule = setmetatable({}, M)
+			assert.same({ "kc_rule:arm" }, (complete("kc_rule:ar")))
+			_G.kc_rule = nil
+		end)
+
 		it("completes globals and keywords", function()
 			_G.kc_alpha, _G.kc_beta = 1, 2
 			assert.same({ "kc_alpha", "kc_beta" }, (complete("kc_")))

@@ -171,6 +171,29 @@ describe("kchaos.scenario normalize", function()
 		assert.truthy(err:find("name must be a string of 1 to 64 printable characters", 1, true))
 	end)
 
+	it("refuses a scenario name with control characters, showing them escaped", function()
+		assert.are.equal("ramp.lua:7: scenario: name 'a\\x0ab\\x1b[31mRED' holds a control "
+			.. "character (byte 2 is \\x0a); a name must be printable",
+			failure({ name = "a\nb\27[31mRED", phases = { { duration = 1 } } }))
+	end)
+
+	it("refuses a phase name with a control character", function()
+		assert.are.equal("ramp.lua:7: scenario 'r': phase 1: name 'a\\x09b' holds a control "
+			.. "character (byte 2 is \\x09); a name must be printable",
+			failure(with({ name = "a\tb", duration = 1 })))
+	end)
+
+	it("quotes only the start of a huge name", function()
+		assert.are.equal("ramp.lua:7: scenario: name must be a string of 1 to 64 printable "
+			.. "characters, not '" .. ("x"):rep(40) .. "'... (100000 bytes)",
+			failure({ name = ("x"):rep(100000), phases = { { duration = 1 } } }))
+	end)
+
+	it("shows an unknown field's name escaped", function()
+		assert.are.equal("ramp.lua:7: scenario 'r': field 'a\\x1b' is unknown",
+			failure({ name = "r", phases = { { duration = 1 } }, ["a\27"] = 1 }))
+	end)
+
 	it("refuses something that is not a scenario", function()
 		assert.are.equal("ramp.lua:7: scenario: expects a table like { name = ..., phases = "
 			.. "{ ... } } or a function, not a string", failure("go"))

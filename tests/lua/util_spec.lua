@@ -1,5 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0-only
--- Specification of kchaos.util: durations, probabilities, errno names and suggestions.
+-- Specification of kchaos.util: durations, probabilities, errno names, suggestions and
+-- the text of messages.
 -- Pure Lua; needs tests/lua/helper.lua for the module path.
 local util = require "kchaos.util"
 
@@ -195,5 +196,59 @@ describe("kchaos.util suggest", function()
 
 	it("returns an exact match", function()
 		assert.are.equal("tree", util.suggest("tree", FIELDS))
+	end)
+end)
+
+describe("kchaos.util printable", function()
+	it("shows bytes outside printable ASCII as \\xNN and keeps tabs and newlines", function()
+		assert.are.equal("a\\x1b[31m\tb\nc\\xc3\\xa9", util.printable("a\27[31m\tb\nc\195\169"))
+	end)
+
+	it("shows a table without its address", function()
+		assert.are.equal("not a table", util.printable("not " .. tostring({})))
+	end)
+
+	it("keeps the first 500 bytes of a longer message and counts the rest", function()
+		assert.are.equal(("x"):rep(500) .. "... (99500 more bytes)",
+			util.printable(("x"):rep(100000)))
+	end)
+
+	it("leaves a message of 600 bytes whole", function()
+		assert.are.equal(("x"):rep(600), util.printable(("x"):rep(600)))
+	end)
+end)
+
+describe("kchaos.util quote", function()
+	it("quotes a string on one line, escaping newlines and escapes", function()
+		assert.are.equal("'a\\x0ab\\x1b[31mRED'", util.quote("a\nb\27[31mRED"))
+	end)
+
+	it("cuts a long string after 40 bytes and gives its length", function()
+		assert.are.equal("'" .. ("x"):rep(40) .. "'... (100000 bytes)",
+			util.quote(("x"):rep(100000)))
+	end)
+
+	it("shows other values as themselves, a table by its type", function()
+		assert.are.same({ "5", "nil", "a table" },
+			{ util.quote(5), util.quote(nil), util.quote({}) })
+	end)
+end)
+
+describe("kchaos.util check_self", function()
+	local Obj = {}
+	Obj.__index = Obj
+	function Obj:go() util.check_self(self, Obj, "o:go()") return "went" end
+
+	it("lets a method called with ':' run", function()
+		assert.are.equal("went", setmetatable({}, Obj):go())
+	end)
+
+	it("refuses a method called with '.', at the caller's line", function()
+		local o = setmetatable({}, Obj)
+		local line = debug.getinfo(1, "l").currentline + 1
+		local ok, err = pcall(function() o.go() end)
+		assert.is_false(ok)
+		assert.are.equal(("tests/lua/util_spec.lua:%d: go is a method: call it as o:go()")
+			:format(line), err)
 	end)
 end)

@@ -78,6 +78,24 @@ check "a phase whose command is not found fails" 1 '
 	has "^run    failed "' \
 	$K $D/notfound.lua
 
+check "pending timers keep a run without rules going until they are done" 0 '
+	has "^ticks: [34]$" && has "^last timer after 600ms$"' \
+	$K $D/timers-only.lua
+check "an every timer keeps the run going until stop()" 3 'has "^tick 3$"' \
+	$K -e 'local n = 0
+		kchaos.every("50ms", function()
+			n = n + 1
+			print("tick " .. n)
+			if n == 3 then kchaos.stop(3) end
+		end)'
+check "an every timer keeps the run going until --timeout" 0 'has "^tick$"' \
+	$K --timeout 300ms -e 'kchaos.every("100ms", function() print("tick") end)'
+check "a run with nothing to wait for ends at once" 0 'has "^declared$"' \
+	timeout 5 $K -e 'print("declared") kchaos.after(1, function() end).cancel()'
+check "a phase method called with . names the line and the call to write" 1 \
+	'has "^kchaos-lua: error: (command line):1: elapsed is a method: call it as phase:elapsed()$"' \
+	$K -e 'kchaos.scenario(function(p) p.elapsed() end)'
+
 # interrupt SIGNAL STATUS: SIGNAL mid-phase ends the run with STATUS after the partial
 # report, and the phase's workload is killed.
 interrupt() {

@@ -1,0 +1,3 @@
+-- --doctor with an argument after it (here, this file).
+-- args: --doctor
+-- status: 2

@@ -1,0 +1,3 @@
+-- -l takes one pattern; this file is a second argument.
+-- args: -l kmalloc
+-- status: 2

@@ -1,0 +1,3 @@
+-- --version with an argument after it (here, this file).
+-- args: --version
+-- status: 2

@@ -1,0 +1,3 @@
+-- A workload method called with "." instead of ":".
+local w = kchaos.spawn("true")
+w.wait()

@@ -1,0 +1,2 @@
+-- stop takes an exit status, not a message.
+kchaos.stop("done")
