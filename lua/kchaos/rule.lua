@@ -46,20 +46,11 @@ local SITE_ONLY = {
 	device = { bio = true }, op = { bio = true },
 }
 
--- Raises "where: rule 'name': msg". A value shown in a message reads the same on every
--- run (a table is "a table", not its address) and in ASCII (other bytes as \xNN).
+-- Raises "where: rule 'name': msg", made fit to print (util.printable).
 local function fail(where, name, msg, ...)
 	local prefix = where and (where .. ": ") or ""
 	local who = name and ("rule '%s': "):format(name) or "rule: "
-	local text = (prefix .. who .. msg:format(...)):gsub("cdata<[^>]*>: 0x%x+", "a cdata")
-	for _, t in ipairs { "table", "function", "userdata", "thread" } do
-		text = text:gsub(t .. ": 0x%x+", "a " .. t)
-	end
-	text = text:gsub("[^\t\n\32-\126]", function(c) return ("\\x%02x"):format(c:byte()) end)
-	if #text > 600 then
-		text = ("%s... (%d more bytes)"):format(text:sub(1, 500), #text - 500)
-	end
-	error(text, 0)
+	error(util.printable(prefix .. who .. msg:format(...)), 0)
 end
 
 local function is_ident(s)
