@@ -338,17 +338,16 @@ local function gen_site(w, r, idx, progs, ex)
 	w:add([[
 	u64 kc_id = bpf_get_current_pid_tgid();
 	u32 kc_tgid = kc_id >> 32, kc_tid = (u32)kc_id, kc_zero = 0;
-	u64 kc_now = bpf_ktime_get_ns(), kc_n, kc_count;
-	struct kc_global *kc_g = kc_global.lookup(&kc_zero);
+	u64 kc_now, kc_n, kc_count;
+	struct kc_global *kc_g;
 	struct kc_ctl *kc_c;
 	struct kc_stats *kc_s;
 	struct kc_event *kc_e;]], tag)
 	w:fmt(tag, "\tu32 kc_idx = %d;", idx)
+	-- The cheapest tests first: most calls are out of scope and end here.
 	w:add([[
-	if (!kc_g || kc_tgid == kc_g->self_tgid || kc_tgid <= 1 || kc_now > kc_g->lease)
-		return 0;
 	kc_c = kc_ctl.lookup(&kc_idx);
-	if (!kc_c || !kc_c->armed)
+	if (!kc_c || !kc_c->armed || kc_tgid <= 1)
 		return 0;
 	if (kc_c->pid && kc_c->pid != kc_tgid)
 		return 0;
@@ -400,7 +399,12 @@ local function gen_site(w, r, idx, progs, ex)
 		w:add("\tif (!(" .. ex.site .. "))", ftag)
 		w:add("\t\treturn 0;", ftag)
 	end
+	-- Every call in scope: the lease, and kchaos-lua's own process, never failed.
 	w:add([[
+	kc_g = kc_global.lookup(&kc_zero);
+	kc_now = bpf_ktime_get_ns();
+	if (!kc_g || kc_tgid == kc_g->self_tgid || kc_now > kc_g->lease)
+		return 0;
 	if (kc_c->not_before && kc_now < kc_c->not_before)
 		return 0;
 	if (kc_c->not_after && kc_now >= kc_c->not_after)

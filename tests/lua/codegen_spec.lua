@@ -96,8 +96,16 @@ describe("kchaos.codegen generate", function()
 	describe("safety", function()
 		it("never fails kchaos-lua itself, PID 0 or PID 1, nor once the lease ran out", function()
 			local g = codegen.generate { make("slab") }
-			assert.is_true(has(g.text, "\tif (!kc_g || kc_tgid == kc_g->self_tgid || "
-				.. "kc_tgid <= 1 || kc_now > kc_g->lease)\n\t\treturn 0;\n"))
+			assert.are.same({ true, true }, {
+				has(g.text, "\tif (!kc_c || !kc_c->armed || kc_tgid <= 1)\n\t\treturn 0;\n"),
+				has(g.text, "\tif (!kc_g || kc_tgid == kc_g->self_tgid || "
+					.. "kc_now > kc_g->lease)\n\t\treturn 0;\n") })
+		end)
+
+		it("tests the scope before reading the clock", function()
+			local g = codegen.generate { make("slab", { pid = 42 }) }
+			assert.is_true(line_of(g, "kc_c->pid != kc_tgid") <
+				line_of(g, "kc_now = bpf_ktime_get_ns();"))
 		end)
 
 		it("checks the lease before counting a call as matched", function()
