@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Runs the test suites (all by default, or those named: lua c vm) and ends with one line
+# Runs the test suites (all by default, or those named: lua c asan vm...) and ends with one line
 # summing them: "N passed, N failed". The guest suite boots the guest kernel, building it
 # first when it is not cached; a guest that cannot boot counts as a failure.
 cd "$(dirname "$0")/.." || exit 2
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.." || exit 2
 # and vm (the guest; its cases include tests/vm/suite.d/*.sh).
 extra=$(for f in tests/*/run.sh; do d=${f%/run.sh}; d=${d#tests/}; \
 	case $d in c|vm|lua) ;; *) echo "$d" ;; esac; done)
-suites=${*:-lua c $extra vm}
+suites=${*:-lua c $extra asan vm}
 total_pass=0
 total_fail=0
 log=$(mktemp)
@@ -53,6 +53,23 @@ for s in $suites; do
 	case $s in
 	lua) run_lua ;;
 	c) run_suite host tests/c/run.sh ;;
+	asan)
+		# The host and bad-input suites again, against the AddressSanitizer and UBSan
+		# build (make SANITIZE=1); a sanitizer report exits 86 or 87, which no test takes.
+		echo "== asan: build/asan/kchaos-lua"
+		if ! make -s SANITIZE=1 build/asan/kchaos-lua; then
+			echo "asan: the sanitized build failed: counted as 1 failure"
+			count 0 1
+			continue
+		fi
+		for t in c bad; do
+			run_suite "$([ $t = c ] && echo host || echo bad)" env \
+				ASAN_OPTIONS=detect_leaks=1:exitcode=86 \
+				UBSAN_OPTIONS=halt_on_error=1:exitcode=87:print_stacktrace=1 \
+				KCHAOS_BIN=build/asan/kchaos-lua KCHAOS_DATADIR="$PWD" \
+				KCHAOS_MAKEFLAGS=SANITIZE=1 KCHAOS_BUILD=build/asan "tests/$t/run.sh"
+		done
+		;;
 	vm) run_suite guest src/vm/run-guest.sh --timeout "${KCHAOS_VM_TIMEOUT:-3600}" \
 		-- tests/vm/suite.sh ;;
 	*)
