@@ -162,6 +162,9 @@ local function check_values(opts)
 		if not pid or pid < 1 or pid % 1 ~= 0 then
 			return ("-p needs a process id, not '%s'"):format(opts.pid)
 		end
+		if pid == 1 then
+			return "-p 1: init is never failed, so no rule would inject; give another process"
+		end
 	end
 	for _, o in ipairs { { "timeout", "--timeout" }, { "lease", "--lease" } } do
 		if opts[o[1]] then

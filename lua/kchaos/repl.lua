@@ -563,7 +563,16 @@ function M.run(opts)
 			if not ready then return end
 			line = input.read()
 		end
-		if line == false then code = 0 return end
+		if line == false then
+			-- The input ended in the middle of a statement: say so, as lua does.
+			if buffer then
+				report(select(2, loadstring(buffer, "=stdin")))
+				code = tty and 0 or 1
+				return
+			end
+			code = 0
+			return
+		end
 		if line then handle(line) end
 		if S.stopped and not code then code = S.stopped end
 	end

@@ -473,6 +473,10 @@ local function check_scope(where, name, spec)
 				fail(where, name, "%s must be at most %d (the largest process id), not %s",
 					k, M.MAX_PID, numtext(v))
 			end
+			if k == "pid" and v == 1 then
+				fail(where, name, "pid 1 is init, which is never failed: the rule would "
+					.. "never inject; scope it to another process")
+			end
 			sc[k] = v
 		end
 	end
@@ -601,7 +605,7 @@ function M.normalize(spec, where, env)
 		if type(spec.cache) ~= "string" or not spec.cache:match("^[%w_%-%.:]+$") or
 			#spec.cache > 63 then
 			fail(where, name, "cache must be a slab cache name as in /proc/slabinfo, not %s",
-				tostring(spec.cache))
+				util.quote(spec.cache))
 		end
 		r.filters.cache = spec.cache
 	end

@@ -1,4 +1,4 @@
 -- A rule method called with "." instead of ":".
 -- args: -d
-local r = kchaos.slab{ pid = 1 }
+local r = kchaos.slab{ comm = "x" }
 r.arm()

@@ -75,7 +75,7 @@ expect "--dry-run prints BPF C without root" 0 "int kc_r0_site(struct pt_regs *c
 # A bio rule on a device that does not exist (yet) warns, naming the line.
 expect "a bio rule on an absent device warns" 0 \
 	"warning: (command line):1: rule #1: no block device 4095:1048575 exists now" \
-	$K -d -e 'kchaos.bio{ device = "4095:1048575", pid = 1 }'
+	$K -d -e 'kchaos.bio{ device = "4095:1048575", pid = 2 }'
 
 # Generated C compiled by libbcc against the guest kernel's headers.
 kdir=$(src/vm/build-kernel.sh 2>/dev/null)

@@ -693,7 +693,7 @@ describe("kchaos.rule normalize", function()
 		end)
 
 		it("rejects a slab cache name with a space", function()
-			assert.are.equal(msg("cache must be a slab cache name as in /proc/slabinfo, not a b"),
+			assert.are.equal(msg("cache must be a slab cache name as in /proc/slabinfo, not 'a b'"),
 				failure(spec("slab", { cache = "a b" })))
 		end)
 

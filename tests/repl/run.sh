@@ -156,6 +156,15 @@ t_eof() {
 }
 check "the end of input ends the session quietly with status 0" t_eof
 
+t_eof_midway() {
+	pipe 1 'print("first")
+for i = 1, 2 do
+print(i)' -i &&
+	has first "kchaos-lua: error: stdin:2: 'end' expected (to close 'for' at line 1) near '<eof>'" &&
+	! grep -qx 1 "$out"
+}
+check "input that ends in the middle of a statement is an error, status 1" t_eof_midway
+
 t_signal() {
 	(printf '%s\n' 'io.stderr:write("spinning\n") while true do end'; sleep 5) |
 		"$K" >"$out" 2>&1 &

@@ -1,0 +1,2 @@
+-- An empty cache name.
+kchaos.slab{ comm = "x", cache = "" }
