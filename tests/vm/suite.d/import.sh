@@ -83,9 +83,12 @@ t_inject_probability_one_frame() {
 	m=$(echo "$sum" | sed -n 's/.*"matched":\([0-9]*\).*/\1/p')
 	inj=$(echo "$sum" | sed -n 's/.*"injected":\([0-9]*\).*/\1/p')
 	# Every creation is a matching call; each fails with chance 0.3: the count lies in
-	# the binomial 99.9% interval (mean +- 3.29 sd), and the shell saw each failure.
+	# the binomial 99.9% interval (mean +- 3.29 sd), and the shell saw each failure but
+	# those of the shell's other allocations that matched (a dentry of its own, now and
+	# then: matched is then above 1000).
 	echo "matched ${m:-?}, injected ${inj:-?}, creations that failed ${n:-?} of 1000"
-	[ -n "$n" ] && [ -n "$m" ] && [ -n "$inj" ] && [ "$m" -ge 1000 ] && [ "$n" -eq "$inj" ] &&
+	[ -n "$n" ] && [ -n "$m" ] && [ -n "$inj" ] && [ "$m" -ge 1000 ] && [ "$n" -le "$inj" ] &&
+	[ $((inj - n)) -le $((m - 1000)) ] &&
 	awk -v m="$m" -v k="$inj" 'BEGIN { d = 3.29 * sqrt(m * 0.21)
 		exit !(k >= m * 0.3 - d && k <= m * 0.3 + d) }'
 }
