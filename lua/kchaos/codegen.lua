@@ -78,17 +78,28 @@ local function literal_bytes(lit)
 	return out
 end
 
+-- The end of the string or character literal opening at pred[i], or nil when unclosed.
+local function literal_end(pred, i)
+	local q, j = pred:sub(i, i), i + 1
+	while j <= #pred do
+		local c = pred:sub(j, j)
+		if c == "\\" then
+			j = j + 1
+		elseif c == q then
+			return j
+		end
+		j = j + 1
+	end
+	return nil
+end
+
 -- Splits "a, b(c, d), \"e,f\"" at top-level commas.
 local function split_args(s)
 	local args, depth, cur, i = {}, 0, {}, 1
 	while i <= #s do
 		local c = s:sub(i, i)
 		if c == '"' or c == "'" then
-			local j = i + 1
-			while j <= #s and s:sub(j, j) ~= c do
-				if s:sub(j, j) == "\\" then j = j + 1 end
-				j = j + 1
-			end
+			local j = literal_end(s, i) or #s
 			cur[#cur + 1] = s:sub(i, j)
 			i = j
 		elseif c == "(" or c == "[" then
@@ -107,21 +118,6 @@ local function split_args(s)
 	end
 	args[#args + 1] = table.concat(cur):match("^%s*(.-)%s*$")
 	return args
-end
-
--- The end of the string or character literal opening at pred[i], or nil when unclosed.
-local function literal_end(pred, i)
-	local q, j = pred:sub(i, i), i + 1
-	while j <= #pred do
-		local c = pred:sub(j, j)
-		if c == "\\" then
-			j = j + 1
-		elseif c == q then
-			return j
-		end
-		j = j + 1
-	end
-	return nil
 end
 
 -- Expands one STRCMP/STRNCMP call whose argument list is args; returns the C or nil and

@@ -140,10 +140,10 @@ function M.check_predicate(p)
 end
 
 -- Words that are a type, or part of one, never a parameter's name.
-local TYPE_WORDS = { int = 1, long = 1, short = 1, char = 1, unsigned = 1, signed = 1,
-	void = 1, float = 1, double = 1, _Bool = 1, bool = 1, const = 1, volatile = 1,
-	struct = 1, union = 1, enum = 1 }
 local TAGS = { struct = 1, union = 1, enum = 1 }
+local TYPE_WORDS = setmetatable({ int = 1, long = 1, short = 1, char = 1, unsigned = 1,
+	signed = 1, void = 1, float = 1, double = 1, _Bool = 1, bool = 1, const = 1,
+	volatile = 1 }, { __index = TAGS })
 
 -- Checks a C parameter list and returns it with the parameter names.
 function M.check_params(s)
