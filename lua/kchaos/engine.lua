@@ -107,7 +107,7 @@ function M.cflags()
 end
 
 -- What a kernel needs to override a function's return.
-local NEEDED = { "CONFIG_KPROBE_EVENTS", "CONFIG_FUNCTION_ERROR_INJECTION",
+local NEEDED = { "CONFIG_KPROBES", "CONFIG_KPROBE_EVENTS", "CONFIG_FUNCTION_ERROR_INJECTION",
 	"CONFIG_BPF_KPROBE_OVERRIDE" }
 
 -- Before the first compile: a kernel whose config says it cannot override is told so at
