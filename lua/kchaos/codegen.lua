@@ -318,8 +318,12 @@ local function gen_chain(w, r, idx, progs, ex)
 			w:fmt(tag, "\tif (kc_st->calls[0] == 0)\n\t\t%s.delete(&kc_tid);", st)
 		end
 		w:add("\treturn 0;\n}\n", tag)
-		progs[#progs + 1] = { fn = fn_in, kind = "kprobe", target = g.func, rule = r }
+		-- The return probe is attached before the entry probe and detached after it
+		-- (sets close in reverse order): a call whose entry was counted always has its
+		-- return counted, where the other order leaves a frame marked live for good
+		-- when the call returns between the two attachments.
 		progs[#progs + 1] = { fn = fn_out, kind = "kprobe", target = g.func, ret = true, rule = r }
+		progs[#progs + 1] = { fn = fn_in, kind = "kprobe", target = g.func, rule = r }
 	end
 end
 

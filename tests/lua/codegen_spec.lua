@@ -150,15 +150,17 @@ describe("kchaos.codegen generate", function()
 			has(g.text, "BPF_ARRAY(kc_stats, struct kc_stats, 3);") })
 	end)
 
-	it("writes entry and return programs per distinct chain function", function()
+	-- The return program comes first: attached in this order (and detached in the
+	-- reverse), a call whose entry was counted always has its return counted too.
+	it("writes return and entry programs per distinct chain function, return first", function()
 		local g = codegen.generate { make("slab", { callchain = {
 			{ func = "d_alloc_parallel" }, { func = "d_alloc" },
 		} }) }
 		assert.are.same({
-			{ "kc_r0_g1_in", "kprobe", "d_alloc_parallel", false },
 			{ "kc_r0_g1_out", "kprobe", "d_alloc_parallel", true },
-			{ "kc_r0_g2_in", "kprobe", "d_alloc", false },
+			{ "kc_r0_g1_in", "kprobe", "d_alloc_parallel", false },
 			{ "kc_r0_g2_out", "kprobe", "d_alloc", true },
+			{ "kc_r0_g2_in", "kprobe", "d_alloc", false },
 			{ "kc_r0_site", "kprobe", "should_failslab", false },
 		}, prog_rows(g))
 	end)
@@ -190,8 +192,8 @@ describe("kchaos.codegen generate", function()
 	it("writes a single entry program for a function named twice in a chain", function()
 		local g = codegen.generate { twice() }
 		assert.are.same({
-			{ "kc_r0_g1_in", "kprobe", "f", false },
 			{ "kc_r0_g1_out", "kprobe", "f", true },
+			{ "kc_r0_g1_in", "kprobe", "f", false },
 			{ "kc_r0_site", "kprobe", "should_failslab", false },
 		}, prog_rows(g))
 	end)
