@@ -2,7 +2,8 @@
 /*
  * kc_loop: signals, workloads and ring buffer events for the Lua event loop.
  * Signals are turned into a byte on a self-pipe (so poll never misses one) and, while
- * Lua code runs, into a hook that raises "interrupted" the way lua.c does.
+ * Lua code runs, into a hook that raises "interrupted" the way lua.c does. Reading the
+ * script, which may wait on a FIFO, is cut short by a signal too.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,13 +55,19 @@ static size_t queue_len, queue_cap;
 static unsigned long long dropped[DROP_IDS];	/* per rule id, until core.dropped() */
 static int any_dropped;
 
-static void interrupt_hook(lua_State *L, lua_Debug *ar)
+/* Raises the error a signal ends Lua code with. */
+static int raise_signal(lua_State *L)
 {
-	(void)ar;
 	lua_sethook(L, NULL, 0, 0);
 	/* No position: the user pressed Ctrl-C, the script did nothing wrong. */
 	lua_pushstring(L, got_signal == SIGINT ? "interrupted" : strsignal(got_signal));
-	lua_error(L);
+	return lua_error(L);
+}
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	raise_signal(L);
 }
 
 static void on_signal(int sig)
@@ -87,6 +94,26 @@ static void on_signal(int sig)
 	if (wake_pipe[1] >= 0)
 		(void)!write(wake_pipe[1], "", 1);
 	errno = saved;
+}
+
+/*
+ * The handlers restart interrupted system calls, so that stdio and io.* never see EINTR;
+ * `on` lifts that for the signals that end a run, around a call that may wait forever.
+ */
+static void set_interruptible(int on)
+{
+	const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], NULL, &sa) < 0 || sa.sa_handler != on_signal)
+			continue;
+		if (on)
+			sa.sa_flags &= ~SA_RESTART;
+		else
+			sa.sa_flags |= SA_RESTART;
+		sigaction(sigs[i], &sa, NULL);
+	}
 }
 
 int kc_loop_init(lua_State *L)
@@ -475,6 +502,56 @@ static int l_sleep(lua_State *L)
 	return 0;
 }
 
+/*
+ * core.read_file(path) -> contents | nil, message
+ * Reads a whole file. A FIFO's open waits for a writer and its read for data, maybe
+ * forever: a signal ends the wait and raises the error it raises while Lua runs.
+ */
+static int l_read_file(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	char *text = NULL, *p;
+	size_t len = 0, cap = 0;
+	ssize_t n = 0;
+	int fd, err;
+
+	set_interruptible(1);
+	fd = got_signal ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	while (fd >= 0) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8192;
+			if (!(p = realloc(text, cap))) {
+				errno = ENOMEM;
+				n = -1;
+				break;
+			}
+			text = p;
+		}
+		n = read(fd, text + len, cap - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	err = errno;
+	set_interruptible(0);
+	if (fd >= 0)
+		close(fd);
+
+	if ((fd < 0 || n < 0) && got_signal) {
+		free(text);
+		return raise_signal(L);
+	}
+	if (fd < 0 || n < 0) {
+		free(text);
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", path, strerror(err));
+		return 2;
+	}
+	lua_pushlstring(L, text ? text : "", len);
+	free(text);
+	return 1;
+}
+
 /* core.close(fd): closes a descriptor core.spawn returned. */
 static int l_close(lua_State *L)
 {
@@ -533,6 +610,7 @@ static const luaL_Reg loop_funcs[] = {
 	{ "release", l_release },
 	{ "kill", l_kill },
 	{ "sleep", l_sleep },
+	{ "read_file", l_read_file },
 	{ "close", l_close },
 	{ "clear_interrupt", l_clear_interrupt },
 	{ "dropped", l_dropped },

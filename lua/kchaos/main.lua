@@ -132,14 +132,17 @@ local function load_chunks(opts)
 	end
 	local script = opts.rest[1]
 	if script and not opts.list then
-		local fh = io.open(script, "rb")
-		if not fh then
+		-- Read once, as the script may be a pipe; a signal ends the wait for its writer.
+		local text, why = core.read_file(script)
+		if not text then
 			local st = core.stat(script)
-			error(st and ("cannot read %s: permission denied"):format(script)
-				or ("cannot open %s: no such file"):format(script), 0)
+			if not st then error(("cannot open %s: no such file"):format(script), 0) end
+			if not st.readable then
+				error(("cannot read %s: permission denied"):format(script), 0)
+			end
+			error("cannot read " .. why, 0)
 		end
-		fh:close()
-		local f, err = loadfile(script)
+		local f, err = loadstring(text, "@" .. script)
 		if not f then error(err, 0) end
 		local args = {}
 		for i = 2, #opts.rest do args[#args + 1] = opts.rest[i] end

@@ -53,6 +53,26 @@ expect "a syntax error names the script and line" 1 "/tmp/kc_syntax.lua:1: unexp
 	$K /tmp/kc_syntax.lua
 expect "a script error names the script and line" 1 "tests/c/scripts/typo.lua:2: rule 'typo': field 'probabilty' is unknown (did you mean 'probability'?)" \
 	$K tests/c/scripts/typo.lua
+# A script that is a FIFO nobody writes to: open() waits, and a signal still ends the run.
+# The signal goes once kchaos-lua waits for a writer (or after 5s); timeout guards the rest.
+fifo=$(mktemp -u)
+mkfifo "$fifo"
+# shellcheck disable=SC2016 # the inner sh expands these
+signal_waiting='"$0" "$1" & p=$! i=0
+while [ $i -lt 50 ] && ! grep -qs wait_for_partner /proc/$p/wchan; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -"$2" $p
+wait $p'
+expect "SIGTERM ends the wait for a FIFO script's writer" 143 "kchaos-lua: error: Terminated" \
+	timeout -s KILL 10 sh -c "$signal_waiting" "$K" "$fifo" TERM
+expect "SIGINT ends the wait for a FIFO script's writer" 130 "kchaos-lua: error: interrupted" \
+	timeout -s KILL 10 sh -c "$signal_waiting" "$K" "$fifo" INT
+# shellcheck disable=SC2016 # the inner sh expands these
+expect "a FIFO script is read once, with its writer" 0 "from a FIFO" \
+	timeout -s KILL 10 sh -c 'echo "print(\"from a \" .. \"FIFO\")" >"$1" & "$0" "$1"' "$K" "$fifo"
+rm -f "$fifo"
 expect "arguments reach the script as arg" 0 "args: a b 2" \
 	$K -e 'x = 1' tests/c/scripts/args.lua a b
 expect "--version" 0 "kchaos-lua 0.1.0" $K --version
