@@ -103,24 +103,35 @@ end
 -- The expression is an argument rather than `return expr`, whose tail call would hide the
 -- line from error() and from the location of a rule; the closing bracket goes on a line
 -- of its own only when a comment would swallow it (the line of an error may then be off).
-function M.compile(src)
+-- `line` is the input line src starts on (1 if not given): blank lines put in front make
+-- Lua's own positions read that line. They cost a pass over their length, so they are
+-- added only once the form that compiles (or the error) is known.
+function M.compile(src, line)
 	if src:sub(1, 1) == "=" then src = src:sub(2) end
 	local wrap = "return (function(...) return ... end)("
-	local f = loadstring(wrap .. src .. ")", "=stdin")
-		or loadstring(wrap .. src .. "\n)", "=stdin")
+	local text = wrap .. src .. ")"
+	local f, err = loadstring(text, "=stdin")
+	if not f then
+		text = wrap .. src .. "\n)"
+		f = loadstring(text, "=stdin")
+	end
+	if not f then
+		text = src
+		f, err = loadstring(text, "=stdin")
+		if not f and err:sub(-7) == "'<eof>'" then return nil, nil end
+	end
+	if line and line > 1 then f, err = loadstring(("\n"):rep(line - 1) .. text, "=stdin") end
 	if f then return f end
-	local err
-	f, err = loadstring(src, "=stdin")
-	if f then return f end
-	if err:sub(-7) == "'<eof>'" then return nil, nil end
 	return nil, err
 end
 
 local function pack(...) return { n = select("#", ...), ... } end
 
 local interactive = false	-- at a terminal, where Ctrl-C interrupts only a statement
+local errors = 0		-- reported in this session
 
 local function report(msg, traceback)
+	errors = errors + 1
 	if type(msg) == "table" and type(rawget(msg, "traceback")) == "string" then
 		traceback = msg.traceback	-- a failure of a timer or a callback
 	end
@@ -498,9 +509,12 @@ function M.run(opts)
 	if not S.started then kc._start() end
 	local tty = core.isatty(0) and core.isatty(1)
 	interactive = tty
+	errors = 0
 	local input = tty and terminal() or plain()
 	local deadline = opts.timeout_ns and core.now() + opts.timeout_ns
 	local buffer		-- the statement so far, while it goes on over several lines
+	local lines = 0		-- input lines read (counted without a terminal)
+	local first = 1		-- the input line the statement starts on
 	local code
 	local workload_seen = false
 
@@ -509,15 +523,18 @@ function M.run(opts)
 			:format(core.version, jit and jit.version or _VERSION))
 	end
 
-	-- One line: a command, or part of a statement.
+	-- One line: a command, or part of a statement. Without a terminal, a statement's
+	-- lines are numbered as in the input; at the prompt, from 1 in each statement.
 	local function handle(line)
 		input.remember(line)
+		if not tty then lines = lines + 1 end
+		if not buffer then first = tty and 1 or lines end
 		if not buffer and line:match("^%s*%.%a") then
 			if run_command(line:match("^%s*(.*)$")) == "exit" then code = 0 end
 			return
 		end
 		local src = buffer and buffer .. "\n" .. line or line
-		local f, err = M.compile(src)
+		local f, err = M.compile(src, first)
 		if not f and not err then
 			buffer = src
 			return
@@ -566,7 +583,7 @@ function M.run(opts)
 		if line == false then
 			-- The input ended in the middle of a statement: say so, as lua does.
 			if buffer then
-				report(select(2, loadstring(buffer, "=stdin")))
+				report(select(2, loadstring(("\n"):rep(first - 1) .. buffer, "=stdin")))
 				code = tty and 0 or 1
 				return
 			end
@@ -590,6 +607,10 @@ function M.run(opts)
 			end
 		end
 	end
+
+	-- Without a terminal, errors make a status of 0 one of 1, so that a script driving
+	-- the prompt sees them; one that kchaos.stop(code) or a signal gave stays.
+	if not tty and code == 0 and errors > 0 then code = 1 end
 
 	-- Leaving: nothing stays armed.
 	input.close()

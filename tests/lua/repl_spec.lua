@@ -44,6 +44,15 @@ describe("kchaos.repl", function()
 			assert.equal("stdin:1: boom", err)
 		end)
 
+		it("numbers lines from the input line the text starts on", function()
+			assert.equal("stdin:7: unexpected symbol near '='", select(2, repl.compile("x = = 1", 7)))
+			assert.equal("stdin:10: 'end' expected (to close 'while' at line 8) near 'until'",
+				select(2, repl.compile("while true do\nx = 1\nuntil x", 8)))
+			assert.equal("stdin:5: boom", select(2, pcall(repl.compile("error('boom')", 5))))
+			assert.equal("stdin:6: deeper",
+				select(2, pcall(repl.compile("if true then\n  error('deeper')\nend", 5))))
+		end)
+
 		it("accepts an expression that ends in a comment", function()
 			assert.equal(1, repl.compile("1 -- one")())
 		end)

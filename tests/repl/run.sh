@@ -72,22 +72,36 @@ f(2, 3)' &&
 check "a statement goes on over lines until it is complete" t_continue
 
 t_errors() {
-	pipe 0 'error("boom")
+	pipe 1 'error("boom")
 x = = 1
 if true then
   error("deeper")
 end
 nosuch.field
+function f()
+  error("in f")
+end
+f()
 1+2' &&
 	has 'kchaos-lua: error: stdin:1: boom' \
-		"kchaos-lua: error: stdin:1: unexpected symbol near '='" \
-		'kchaos-lua: error: stdin:2: deeper' \
-		"kchaos-lua: error: stdin:1: attempt to index global 'nosuch' (a nil value)" 3
+		"kchaos-lua: error: stdin:2: unexpected symbol near '='" \
+		'kchaos-lua: error: stdin:4: deeper' \
+		"kchaos-lua: error: stdin:6: attempt to index global 'nosuch' (a nil value)" \
+		'kchaos-lua: error: stdin:8: in f' 3
 }
-check "errors name the line and the session goes on" t_errors
+check "errors name their input line, the session goes on, and its status is 1" t_errors
+
+t_errors_i() {
+	pipe 1 '1+
+error("x")
+print("still here")' -i &&
+	has "kchaos-lua: error: stdin:1: unexpected symbol near '1'" \
+		'kchaos-lua: error: stdin:2: x' 'still here'
+}
+check "-i: errors name their input line and make the status 1" t_errors_i
 
 t_commands() {
-	pipe 0 '.help
+	pipe 1 '.help
 .rules
 .c 1
 .nope
@@ -99,7 +113,7 @@ print("after exit")' &&
 		"kchaos-lua: error: unknown command '.nope' (.help lists them)" 0.5 &&
 	! grep -q 'after exit' "$out"
 }
-check "dot commands: .help, .rules, .c, unknown ones, .exit" t_commands
+check "dot commands: .help, .rules, .c, unknown ones (errors: status 1), .exit" t_commands
 
 t_dry_rules() {
 	pipe 0 'r = kchaos.slab{ name = "b", callchain = { { func = "d_alloc_parallel", params = "struct dentry *parent, const struct qstr *name", predicate = [[STRNCMP(name->name, "b", 2)]] } } }
@@ -117,7 +131,7 @@ t_no_override() {
 	(
 		KCHAOS_KERNEL_HEADERS=$(dirname "$kdir")/headers
 		export KCHAOS_KERNEL_HEADERS
-		pipe 0 'r = kchaos.slab{ comm = "nothing" }
+		pipe 1 'r = kchaos.slab{ comm = "nothing" }
 .rules
 r
 1+1'
@@ -160,7 +174,7 @@ t_eof_midway() {
 	pipe 1 'print("first")
 for i = 1, 2 do
 print(i)' -i &&
-	has first "kchaos-lua: error: stdin:2: 'end' expected (to close 'for' at line 1) near '<eof>'" &&
+	has first "kchaos-lua: error: stdin:3: 'end' expected (to close 'for' at line 2) near '<eof>'" &&
 	! grep -qx 1 "$out"
 }
 check "input that ends in the middle of a statement is an error, status 1" t_eof_midway
