@@ -98,6 +98,14 @@ function kchaos.rule(spec, level)
 			:format(where or "?", rule.MAX_RULES), 0)
 	end
 	local r = rule.normalize(spec, where, env())
+	-- A name picks one rule out (reports, .c NAME, phase counts). A rule that was not
+	-- kept, as one the prompt could not arm, leaves its name free.
+	for _, o in pairs(S.rules) do
+		if r.name and o.name == r.name then
+			error(("%s: a rule named '%s' already exists (made at %s); give each rule its "
+				.. "own name"):format(where or "?", r.name, o.where or "?"), 0)
+		end
+	end
 	r.id = #S.rules + 1
 	r.label = r.name or ("#" .. r.id)
 	r.live = {

@@ -131,15 +131,18 @@ t_no_override() {
 	(
 		KCHAOS_KERNEL_HEADERS=$(dirname "$kdir")/headers
 		export KCHAOS_KERNEL_HEADERS
-		pipe 1 'r = kchaos.slab{ comm = "nothing" }
+		pipe 1 'r = kchaos.slab{ comm = "nothing", name = "n" }
 .rules
 r
+r = kchaos.slab{ comm = "nothing", name = "n" }
 1+1'
 	) &&
-	grep -q "^kchaos-lua: error: stdin:1: rule: this kernel cannot inject faults: it lacks .*CONFIG_BPF_KPROBE_OVERRIDE (check with --doctor, or run with --vm)$" "$out" &&
+	grep -q "^kchaos-lua: error: stdin:1: rule 'n': this kernel cannot inject faults: it lacks .*CONFIG_BPF_KPROBE_OVERRIDE (check with --doctor, or run with --vm)$" "$out" &&
+	grep -q "^kchaos-lua: error: stdin:4: rule 'n': this kernel cannot inject faults" "$out" &&
 	has 'no rules yet' nil 2
 }
-check "a rule this kernel cannot arm is refused and the session goes on" t_no_override
+check "a rule this kernel cannot arm is refused, its name stays free, the session goes on" \
+	t_no_override
 
 t_script_then_prompt() {
 	pipe 0 'x + 1' -e 'x = 41' -i && has 42
