@@ -5,7 +5,9 @@ local M = {}
 
 local UNITS = { ns = 1, us = 1e3, ms = 1e6, s = 1e9, m = 60e9, h = 3600e9 }
 
--- Parses "250ms", "2s", "1m", "1.5h" or a number of seconds into nanoseconds.
+-- Parses "250ms", "2s", "1m", "1.5h" or a number of seconds into nanoseconds. A string
+-- is digits, with a fraction only if digits follow its point ("1.5s", not "5." or ".5s"),
+-- then a unit (seconds when there is none).
 function M.duration(v, what)
 	what = what or "duration"
 	if type(v) == "number" then
@@ -18,7 +20,8 @@ function M.duration(v, what)
 		return nil, ("%s must be a number of seconds or a string like \"500ms\", not a %s")
 			:format(what, type(v))
 	end
-	local num, unit = v:match("^%s*([%d%.]+)%s*(%a*)%s*$")
+	local num, unit = v:match("^%s*(%d+%.%d+)%s*(%a*)%s*$")
+	if not num then num, unit = v:match("^%s*(%d+)%s*(%a*)%s*$") end
 	local n = tonumber(num)
 	if not n or not UNITS[unit ~= "" and unit or "s"] then
 		return nil, ("%s %q is malformed; write it like \"500ms\", \"2s\", \"1m\" or \"1h\"")

@@ -33,6 +33,10 @@ describe("kchaos.util duration", function()
 		assert.are.same({ 5000, 10 }, { util.duration("5us"), util.duration("10ns") })
 	end)
 
+	it("reads a fraction of seconds", function()
+		assert.are.same({ 1.5e9, 250e6 }, { util.duration("1.5s"), util.duration("0.25") })
+	end)
+
 	it("takes a string without a unit as seconds", function()
 		assert.are.equal(7e9, util.duration("7"))
 	end)
@@ -78,6 +82,20 @@ describe("kchaos.util duration", function()
 
 	it("rejects a number with two points", function()
 		assert.are.equal('duration "1.2.3s" ' .. MALFORMED, failure(util.duration("1.2.3s")))
+	end)
+
+	it("rejects a point with no digits after it", function()
+		assert.are.equal('duration "5." ' .. MALFORMED, failure(util.duration("5.")))
+		assert.are.equal('duration "5.s" ' .. MALFORMED, failure(util.duration("5.s")))
+	end)
+
+	it("rejects a point with no digits before it", function()
+		assert.are.equal('duration ".5s" ' .. MALFORMED, failure(util.duration(".5s")))
+		assert.are.equal('duration ".s" ' .. MALFORMED, failure(util.duration(".s")))
+	end)
+
+	it("rejects an exponent", function()
+		assert.are.equal('duration "1e3s" ' .. MALFORMED, failure(util.duration("1e3s")))
 	end)
 
 	it("rejects a value that is neither a number nor a string", function()

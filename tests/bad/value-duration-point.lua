@@ -1,0 +1,2 @@
+-- A duration with a point and no fraction after it.
+kchaos.slab{ comm = "x", duration = "5." }
