@@ -70,8 +70,14 @@ for s in $suites; do
 				KCHAOS_MAKEFLAGS=SANITIZE=1 KCHAOS_BUILD=build/asan "tests/$t/run.sh"
 		done
 		;;
-	vm) run_suite guest src/vm/run-guest.sh --timeout "${KCHAOS_VM_TIMEOUT:-3600}" \
-		-- tests/vm/suite.sh ;;
+	vm)
+		# One guest on one CPU for every area, a second on two for the areas that
+		# need them (tests/vm/suite.d/smp.sh).
+		run_suite guest src/vm/run-guest.sh --cpus 1 --timeout "${KCHAOS_VM_TIMEOUT:-3600}" \
+			-- tests/vm/suite.sh
+		run_suite guest src/vm/run-guest.sh --cpus 2 --timeout "${KCHAOS_VM_TIMEOUT:-3600}" \
+			-- tests/vm/suite.sh smp
+		;;
 	*)
 		[ -x "tests/$s/run.sh" ] || { echo "unknown suite '$s'"; exit 2; }
 		run_suite "$s" "tests/$s/run.sh"

@@ -20,6 +20,7 @@ options:
                      builds and caches (environment: KCHAOS_VM_KERNEL)
   --timeout SECONDS  stop the guest after SECONDS (default 900; KCHAOS_VM_TIMEOUT)
   --mem SIZE         guest memory, as for qemu -m (default 2G)
+  --cpus N           virtual CPUs of the guest (default 1; KCHAOS_VM_CPUS)
   --keep DIR         use DIR as the results directory and keep it
   --interactive      connect the terminal to CMD (Ctrl-A x stops the guest)
   -h, --help         show this help
@@ -47,6 +48,7 @@ parse_args() {
 	kernel=${KCHAOS_VM_KERNEL:-}
 	timeout_s=${KCHAOS_VM_TIMEOUT:-900}
 	mem=2G
+	cpus=${KCHAOS_VM_CPUS:-1}
 	keep=""
 	interactive=0
 	while [ $# -gt 0 ]; do
@@ -57,6 +59,8 @@ parse_args() {
 		--timeout=*) timeout_s=${1#*=}; shift ;;
 		--mem) [ $# -ge 2 ] || die "--mem needs a SIZE"; mem=$2; shift 2 ;;
 		--mem=*) mem=${1#*=}; shift ;;
+		--cpus) [ $# -ge 2 ] || die "--cpus needs a NUMBER"; cpus=$2; shift 2 ;;
+		--cpus=*) cpus=${1#*=}; shift ;;
 		--keep) [ $# -ge 2 ] || die "--keep needs a DIR"; keep=$2; shift 2 ;;
 		--keep=*) keep=${1#*=}; shift ;;
 		--interactive) interactive=1; shift ;;
@@ -73,6 +77,8 @@ parse_args() {
 		die "the time limit '$timeout_s' is not a whole number of seconds; fix: --timeout 900"
 	[[ $mem =~ ^[1-9][0-9]*[MGmg]?$ ]] ||
 		die "the memory size '$mem' is not a size; fix: --mem 2G"
+	[[ $cpus =~ ^[1-9][0-9]?$ ]] ||
+		die "the CPU count '$cpus' is not a number from 1 to 99; fix: --cpus 2"
 }
 
 # The kernel: the one given, checked to be an x86 bzImage, or the cached build.
@@ -151,7 +157,7 @@ start_guest() {
 	chardev=stdio,id=job,signal=off
 	[ "$interactive" = 1 ] && chardev+=,mux=on && fore=--foreground
 	# shellcheck disable=SC2054 # the commas belong to QEMU's option values
-	qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp 2 -nographic -no-reboot
+	qemu=(qemu-system-x86_64 -accel tcg -m "$mem" -smp "$cpus" -nographic -no-reboot
 		-monitor none -nic none -pidfile "$results/qemu.pid" -kernel "$kernel"
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root

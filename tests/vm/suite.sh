@@ -145,9 +145,21 @@ if [ $# -gt 0 ]; then
 	done
 else
 	builtin_cases
-	# More cases, one file per area: each defines t_ functions and calls case_run.
+	# More cases, one file per area: each defines t_ functions and calls case_run. An
+	# area that needs more CPUs than this guest has ("# cpus: N") is left to a guest
+	# booted with them (tests/run-all.sh vm boots one), and said so.
+	cpus=$(grep -c '^processor' /proc/cpuinfo)
 	for f in tests/vm/suite.d/*.sh; do
-		[ -e "$f" ] && . "$f"
+		[ -e "$f" ] || continue
+		need=$(sed -n 's/^# cpus: \([0-9]*\)$/\1/p' "$f")
+		a=${f##*/}
+		a=${a%.sh}
+		if [ -n "$need" ] && [ "$cpus" -lt "$need" ]; then
+			echo "# area $a needs $need CPUs, this guest has $cpus: run it with" \
+				"run-guest.sh --cpus $need -- tests/vm/suite.sh $a"
+			continue
+		fi
+		. "$f"
 	done
 fi
 

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Guest cases for the safety promises of docs/safety.md: nothing left after any exit, the
 # dead-man switch with a chosen lease, the time limit of unscoped rules, processes that
-# are never failed, lost events that are counted, and scopes and times under concurrency.
+# are never failed and lost events that are counted (scopes and times under concurrency
+# are the smp area's, on two CPUs).
 # Sourced by tests/vm/suite.sh, which defines K, case_run and wait_armed.
 
 SAFE_DALLOC='params = "struct dentry *p, const struct qstr *name"'
@@ -233,33 +234,9 @@ t_system_limit() {
 	! grep -q "the run ends in" /tmp/kctest/lim3
 }
 
-t_concurrency() {
-	# Two processes outside kchaos-lua create files the rule's chain matches, from the
-	# moment its workers start (go_conc) to the moment they are done (stop_conc); none of
-	# their creations may fail.
-	rm -f /tmp/kctest/go_conc /tmp/kctest/stop_conc /tmp/kctest/conc_outside*
-	for j in 1 2; do
-		(while [ ! -e /tmp/kctest/go_conc ] && [ ! -e /tmp/kctest/stop_conc ]; do sleep 0.1; done
-		i=0; n=0; while [ ! -e /tmp/kctest/stop_conc ]; do i=$((i + 1));
-			{ true > /tmp/kctest/kcconc_o${j}_$i; } 2>/dev/null || n=$((n + 1)); done;
-			echo "$i $n" > /tmp/kctest/conc_outside$j) &
-	done
-	$K tests/vm/cases/concurrency.lua
-	st=$?
-	touch /tmp/kctest/stop_conc
-	wait
-	for j in 1 2; do
-		read -r iters fails < /tmp/kctest/conc_outside$j
-		echo "outside $j: $iters creations, $fails failed"
-		[ "$iters" -gt 0 ] && [ "$fails" -eq 0 ] || st=1
-	done
-	[ $st -eq 0 ]
-}
-
 case_run self $K tests/vm/cases/self.lua
 case_run nofail $K tests/vm/cases/nofail.lua
 case_run lost-events $K tests/vm/cases/lost.lua
-case_run concurrency t_concurrency
 case_run lease-option t_lease_option
 case_run lease-compile t_lease_compile
 case_run exits t_exits
