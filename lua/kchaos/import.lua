@@ -910,8 +910,9 @@ function M.from_options(opts, kchaos)
 	if opts.inject then M.declare_inject(kchaos, opts.inject, nil, "--inject", true) end
 end
 
--- For --dry-run: each imported rule in Lua form, as comments before the BPF C.
-function M.dry_run_text(rules)
+-- For --dry-run: each imported rule in Lua form, as comments before the BPF C. With -c,
+-- `command` names the process tree that stands for the workload's (not yet started).
+function M.dry_run_text(rules, command)
 	local out = {}
 	for _, r in ipairs(rules) do
 		local e = r.import
@@ -923,7 +924,12 @@ function M.dry_run_text(rules)
 			if r.default_scope then
 				local sc = {}
 				for _, k in ipairs(SCOPE_FIELDS) do
-					if r.scope[k] ~= nil then sc[#sc + 1] = k .. " = " .. value(r.scope[k]) end
+					local v = r.scope[k]
+					if k == "tree" and command and v ~= nil then
+						sc[#sc + 1] = "tree = <the process tree of -c's command>"
+					elseif v ~= nil then
+						sc[#sc + 1] = k .. " = " .. value(v)
+					end
 				end
 				out[#out + 1] = "// with the command line's scope: " .. table.concat(sc, ", ")
 			end

@@ -20,7 +20,7 @@ options:
                     the exit status is CMD's
   -p PID            scope unscoped rules to process PID
   -d, --dry-run     print the generated BPF C and attach nothing (no root needed)
-      --check       with --dry-run: also compile the BPF C with libbcc
+      --check       a dry run that also compiles the BPF C with libbcc
   -v                more messages (repeat for more); KCHAOS_LOG=4 for debug
   -q                no per-injection notices
   -f text|json      event format; json writes one JSON object per injection on stdout
@@ -240,9 +240,17 @@ local function run_script(opts)
 	end
 	if jit then jit.on() end
 
+	-- An unscoped rule is said so in a dry run too, where scripts are checked.
+	for _, r in ipairs(kchaos.rules()) do
+		local sc = r.scope
+		if not (sc.pid or sc.tree or sc.comm or sc.cgroup) then
+			output.warn(("%s: rule %s has no scope: it applies to every process on this system")
+				:format(r.where or "?", r.label))
+		end
+	end
 	if opts.dry_run and opts.interactive then return require("kchaos.repl").run {} end
 	if opts.dry_run then
-		io.stdout:write(require("kchaos.import").dry_run_text(kchaos.rules()))
+		io.stdout:write(require("kchaos.import").dry_run_text(kchaos.rules(), opts.command))
 		io.stdout:write(kchaos.generate())
 		if opts.check then
 			local engine = require "kchaos.engine"
@@ -258,13 +266,6 @@ local function run_script(opts)
 		and not kchaos._pending() then
 		output.info("no rules declared")
 		return 0
-	end
-	for _, r in ipairs(rules) do
-		local sc = r.scope
-		if not (sc.pid or sc.tree or sc.comm or sc.cgroup) then
-			output.warn(("%s: rule %s has no scope: it applies to every process on this system")
-				:format(r.where or "?", r.label))
-		end
 	end
 	local ok, err = pcall(kchaos._commit)
 	if not ok then error(err, 0) end
@@ -330,6 +331,8 @@ function M.run(opts)
 	end
 	if opts.vm then return run_vm(opts) end
 	if opts.vm_kernel then return usage_error("--vm-kernel goes with --vm") end
+	-- --check is a dry run that also compiles: never a live run.
+	if opts.check then opts.dry_run = true end
 	if opts.doctor then return require("kchaos.doctor").run(opts) end
 	if opts.list then return list(opts) end
 	local bad = check_values(opts)

@@ -333,7 +333,16 @@ local function resolve_site(where, name, spec, env)
 	if env.injection_list then list, err = env.injection_list() end
 	if not list then
 		if env.dry_run then
-			return { kind = "func", func = s, type = "ERRNO_NULL", unchecked = true }
+			local builtin = {}
+			for _, site in pairs(M.SITES) do builtin[#builtin + 1] = site.func end
+			table.sort(builtin)
+			local sug = util.suggest(s, builtin)
+			if sug then
+				fail(where, name, "'%s' is unknown (did you mean '%s'?)", s, sug)
+			end
+			-- Without the list (a host that cannot inject), a dry run takes the
+			-- function on trust, and any retval of some error type.
+			return { kind = "func", func = s, type = "unknown", unchecked = true }
 		end
 		fail(where, name, "cannot check that '%s' is injectable: %s", s, err or "no list")
 	end
@@ -354,6 +363,11 @@ local function check_retval(where, name, site, v)
 		if site.retval then return site.retval end
 		if site.type == "TRUE" then return 1 end
 		if site.type == "NULL" then return 0 end
+		if site.unchecked then
+			fail(where, name, "needs a retval for '%s' (its error type is unknown here, "
+				.. "without the kernel's error-injection list): an errno such as \"ENOENT\" "
+				.. "or -2, 0 for NULL, 1 for true", site.func)
+		end
 		fail(where, name, "needs a retval for '%s' (type %s): an errno such as \"ENOENT\" or "
 			.. "-2", site.func, site.type)
 	end
@@ -369,6 +383,13 @@ local function check_retval(where, name, site, v)
 		fail(where, name, "retval must be an integer or an errno name, not %s", tostring(v))
 	end
 	local t = site.type
+	if site.unchecked then
+		if v < -4095 or v > 1 then
+			fail(where, name, "retval %d fits no error type: it takes an errno from -4095 to "
+				.. "-1, 0 (NULL) or 1 (true)", v)
+		end
+		return v
+	end
 	local ok = (t == "ERRNO" and v >= -4095 and v <= -1) or (t == "NULL" and v == 0)
 		or (t == "ERRNO_NULL" and (v == 0 or (v >= -4095 and v <= -1)))
 		or (t == "TRUE" and v == 1)
@@ -406,6 +427,21 @@ local function check_count(where, name, field, v, min, max)
 	return v
 end
 
+-- The GFP flag names of the kernel headers (6.1): a name outside them would only fail
+-- when the generated C compiles, far from the rule.
+local GFP_NAMES = {}
+for w in ([[GFP_ATOMIC GFP_DMA GFP_DMA32 GFP_HIGHUSER GFP_HIGHUSER_MOVABLE GFP_KERNEL
+	GFP_KERNEL_ACCOUNT GFP_MOVABLE_MASK GFP_NOFS GFP_NOIO GFP_NOWAIT GFP_TRANSHUGE
+	GFP_TRANSHUGE_LIGHT GFP_USER GFP_ZONEMASK __GFP_ACCOUNT __GFP_ATOMIC __GFP_COMP
+	__GFP_DIRECT_RECLAIM __GFP_DMA __GFP_DMA32 __GFP_FS __GFP_HARDWALL __GFP_HIGH
+	__GFP_HIGHMEM __GFP_IO __GFP_KSWAPD_RECLAIM __GFP_MEMALLOC __GFP_MOVABLE __GFP_NOFAIL
+	__GFP_NOLOCKDEP __GFP_NOMEMALLOC __GFP_NORETRY __GFP_NOWARN __GFP_RECLAIM
+	__GFP_RECLAIMABLE __GFP_RETRY_MAYFAIL __GFP_SKIP_KASAN_POISON __GFP_SKIP_KASAN_UNPOISON
+	__GFP_SKIP_ZERO __GFP_THISNODE __GFP_WRITE __GFP_ZERO __GFP_ZEROTAGS]]):gmatch("%S+") do
+	GFP_NAMES[#GFP_NAMES + 1] = w
+	GFP_NAMES[w] = true
+end
+
 local function check_gfp(where, name, v)
 	if v == nil then return nil end
 	if type(v) == "number" and v % 1 == 0 and v > 0 and v < 2 ^ 32 then
@@ -423,6 +459,12 @@ local function check_gfp(where, name, v)
 				or word:match("^0x%x+$") or word:match("^%d+$")) then
 				fail(where, name, "gfp: %q is not a GFP flag (write names like "
 					.. "\"__GFP_HIGHMEM|__GFP_MOVABLE\")", word)
+			end
+			if word:match("GFP_") and not GFP_NAMES[word] then
+				local sug = util.suggest(word, GFP_NAMES)
+				fail(where, name, "gfp: %q is not a GFP flag name%s; give a flag of "
+					.. "<linux/gfp_types.h>, or the mask as a number", word,
+					sug and (" (did you mean '" .. sug .. "'?)") or "")
 			end
 			words[#words + 1] = word
 		end

@@ -92,6 +92,20 @@ expect "a predicate may not escape" 1 "predicate may not contain ';'" \
 expect "--dry-run prints BPF C without root" 0 "int kc_r0_site(struct pt_regs *ctx" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups $K -d tests/vm/cases/classic.lua
 
+# --check is a dry run too: the workload of -c never starts.
+rm -f /tmp/kc-check-ran
+$K --check -c 'touch /tmp/kc-check-ran' -e 'kchaos.slab{ comm = "kc-none" }' >"$out" 2>&1
+if [ ! -e /tmp/kc-check-ran ] && grep -qF "int kc_r0_site(struct pt_regs *ctx" "$out"; then
+	ok "--check without -d is a dry run: the workload is not started"
+else
+	not_ok "--check without -d is a dry run: the workload is not started"
+fi
+rm -f /tmp/kc-check-ran
+
+expect "a dry run says an unscoped rule applies to every process" 0 \
+	"rule bananas has no scope: it applies to every process on this system" \
+	$K -d scenarios/bananas.lua
+
 # A bio rule on a device that does not exist (yet) warns, naming the line.
 expect "a bio rule on an absent device warns" 0 \
 	"warning: (command line):1: rule #1: no block device 4095:1048575 exists now" \

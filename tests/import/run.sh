@@ -41,7 +41,7 @@ expect "--dry-run shows the imported rule in Lua form" 0 \
 	'//         { func = "d_alloc_parallel", params = "struct dentry *parent, const struct qstr *name", predicate = "STRNCMP(name->name, \"bananas\", 8)" },' \
 	$K -d -c true --kernelchaos tests/import/bananas.yaml
 expect "--dry-run shows the scope the command line gives" 0 \
-	"// with the command line's scope: tree = 1, cgroup = \"/sys/fs/cgroup/test\"" \
+	"// with the command line's scope: tree = <the process tree of -c's command>, cgroup = \"/sys/fs/cgroup/test\"" \
 	$K -d -c true --cgroup /sys/fs/cgroup/test --kernelchaos tests/import/mount.yaml
 expect "--dry-run shows the BPF C after the Lua form" 0 "int kc_r0_site(struct pt_regs *ctx" \
 	$K -d --system --kernelchaos tests/import/bananas.yaml

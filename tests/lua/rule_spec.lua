@@ -147,12 +147,17 @@ describe("kchaos.rule normalize", function()
 				.. "Permission denied"), failure(spec("some_null_func"), env))
 		end)
 
-		it("takes an unchecked function of type ERRNO_NULL in a dry run without the list",
+		it("takes an unchecked function of unknown type in a dry run without the list",
 			function()
 			local env = { dry_run = true }
 			local r = normalize(spec("vfs_read", { retval = 0 }), env)
-			assert.are.same({ "func", "ERRNO_NULL", true },
+			assert.are.same({ "func", "unknown", true },
 				{ r.site.kind, r.site.type, r.site.unchecked })
+		end)
+
+		it("suggests the built-in site a dry run's unknown function is close to", function()
+			assert.are.equal(msg("'should_failslb' is unknown (did you mean 'should_failslab'?)"),
+				failure(spec("should_failslb", { retval = -12 }), { dry_run = true }))
 		end)
 	end)
 
@@ -228,10 +233,23 @@ describe("kchaos.rule normalize", function()
 			assert.are.equal(-5, r.retval)
 		end)
 
-		it("rejects a positive value on an ERRNO_NULL function", function()
-			assert.are.equal(msg("retval 1 does not fit 'vfs_read', whose error type is "
-				.. "ERRNO_NULL: it takes 0 or an errno from -4095 to -1"),
-				failure(spec("vfs_read", { retval = 1 }), { dry_run = true }))
+		it("takes a value of any error type on an unchecked function", function()
+			assert.are.same({ 1, -5 }, {
+				normalize(spec("vfs_read", { retval = 1 }), { dry_run = true }).retval,
+				normalize(spec("vfs_read", { retval = -5 }), { dry_run = true }).retval })
+		end)
+
+		it("rejects a value of no error type on an unchecked function", function()
+			assert.are.equal(msg("retval 2 fits no error type: it takes an errno from -4095 "
+				.. "to -1, 0 (NULL) or 1 (true)"),
+				failure(spec("vfs_read", { retval = 2 }), { dry_run = true }))
+		end)
+
+		it("asks for a retval on an unchecked function, saying its type is unknown", function()
+			assert.are.equal(msg("needs a retval for 'vfs_read' (its error type is unknown "
+				.. "here, without the kernel's error-injection list): an errno such as "
+				.. "\"ENOENT\" or -2, 0 for NULL, 1 for true"),
+				failure(spec("vfs_read", {}), { dry_run = true }))
 		end)
 
 		it("rejects anything but 1 on a TRUE site", function()
@@ -671,6 +689,12 @@ describe("kchaos.rule normalize", function()
 
 		it("reads a numeric gfp mask into hex", function()
 			assert.are.equal("0x400", normalize(spec("slab", { gfp = 0x400 })).filters.gfp)
+		end)
+
+		it("rejects a GFP name the kernel does not define, with the one it is close to", function()
+			assert.are.equal(msg('gfp: "GFP_KERNL" is not a GFP flag name (did you mean '
+				.. "'GFP_KERNEL'?); give a flag of <linux/gfp_types.h>, or the mask as a number"),
+				failure(spec("page", { gfp = "GFP_KERNL" })))
 		end)
 
 		it("rejects a gfp word that is no flag", function()
