@@ -62,6 +62,8 @@ local function env()
 	return {
 		injection_list = kernel.injection_list,
 		symbol = not S.opts.dry_run and kernel.symbol or nil,
+		symbol_here = S.opts.dry_run and kernel.symbol or nil,
+		warn = output.warn,
 		stat = core.stat,
 		dry_run = S.opts.dry_run,
 		scope_default = S.opts.scope_default,

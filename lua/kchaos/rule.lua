@@ -196,6 +196,15 @@ local function check_func_name(where, name, f, what)
 end
 
 local function check_symbol(where, name, env, f, what)
+	if env.dry_run and env.symbol_here and env.warn then
+		-- A dry run may be for another kernel (--vm's): a name this one lacks is a warning.
+		if env.symbol_here(f) == false then
+			env.warn(("%s: rule%s: %s '%s' is not in this machine's /proc/kallsyms; check "
+				.. "the name, unless the kernel the rule will run on has it")
+				:format(where or "?", name and (" '" .. name .. "'") or "", what, f))
+		end
+		return
+	end
 	if not env.symbol then return end
 	local ok, clones = env.symbol(f)
 	if ok ~= false then return end

@@ -106,6 +106,10 @@ expect "a dry run says an unscoped rule applies to every process" 0 \
 	"rule bananas has no scope: it applies to every process on this system" \
 	$K -d scenarios/bananas.lua
 
+expect "a dry run warns of a chain function this machine's kernel lacks" 0 \
+	"(command line):1: rule: callchain frame 1: function 'd_alloc_paralel' is not in this machine's /proc/kallsyms" \
+	$K -d -e 'kchaos.slab{ comm = "kc-none", callchain = { { func = "d_alloc_paralel" } } }'
+
 # A bio rule on a device that does not exist (yet) warns, naming the line.
 expect "a bio rule on an absent device warns" 0 \
 	"warning: (command line):1: rule #1: no block device 4095:1048575 exists now" \
