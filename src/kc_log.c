@@ -21,8 +21,13 @@ static const char *const level_tag[] = {
 	[KC_LOG_DEBUG] = "debug: ",
 };
 
+/* Sets the level; a value out of range means the nearest level. */
 void kc_log_set_level(int level)
 {
+	if (level < KC_LOG_ERROR)
+		level = KC_LOG_ERROR;
+	if (level > KC_LOG_DEBUG)
+		level = KC_LOG_DEBUG;
 	log_level = level;
 }
 

@@ -191,8 +191,9 @@ static int push_options(lua_State *L, int argc, char **argv)
 			return -1;
 		}
 	}
-	lua_pushinteger(L, verbose);
-	lua_setfield(L, -2, "verbose");
+	/* Each -v raises the level one step past hints: -v information, -vv debugging. */
+	if (verbose && kc_log_get_level() < KC_LOG_HINT + verbose)
+		kc_log_set_level(KC_LOG_HINT + verbose);
 
 	/* The rest: script and its arguments (or, with -l, the glob). */
 	lua_newtable(L);
@@ -342,6 +343,8 @@ static int pmain(lua_State *L)
 	lua_call(L, 1, 1);
 	lua_getfield(L, -1, "run");
 	push_options(L, cl->argc, cl->argv);
+	lua_pushinteger(L, kc_log_get_level());
+	lua_setfield(L, -2, "log_level");
 	lua_call(L, 1, 1);
 	return 1;
 }

@@ -47,8 +47,9 @@ examples:
 ]==]
 
 local function usage_error(msg)
-	io.stderr:write("kchaos-lua: error: ", msg, "\n",
-		"kchaos-lua: hint: see kchaos-lua --help\n")
+	local output = require "kchaos.output"
+	output.error(msg)
+	output.hint("see kchaos-lua --help")
 	return 2
 end
 
@@ -293,8 +294,8 @@ local function run_script(opts)
 	require("kchaos.report").finish(kchaos, extra)
 	output.summary(kchaos.rules(), extra)
 	if failed then
-		output.log("error: ", err.msg)
-		if output.verbose > 0 then io.stderr:write(err.traceback, "\n") end
+		output.error(err.msg)
+		output.traceback(err.traceback)
 		return 1
 	end
 	return code or 0
@@ -314,6 +315,7 @@ local function check_rest(opts)
 end
 
 function M.run(opts)
+	require("kchaos.output").level = opts.log_level
 	if opts.usage_error then return usage_error(opts.usage_error) end
 	if opts.help then io.stdout:write(USAGE) return 0 end
 	local extra = check_rest(opts)
@@ -325,9 +327,6 @@ function M.run(opts)
 	end
 	if opts.format and opts.format ~= "text" and opts.format ~= "json" then
 		return usage_error(("-f takes 'text' or 'json', not '%s'"):format(opts.format))
-	end
-	if opts.verbose and opts.verbose > 0 then
-		require("kchaos.output").verbose = opts.verbose
 	end
 	if opts.vm then return run_vm(opts) end
 	if opts.vm_kernel then return usage_error("--vm-kernel goes with --vm") end

@@ -1,9 +1,14 @@
 -- SPDX-License-Identifier: GPL-2.0-only
 -- kchaos.output: what the user sees: one notice per injection on stderr, JSON lines
--- with -f json, informational messages at -v, and the summary table at exit.
+-- with -f json, the program's own messages by level (KCHAOS_LOG, -v), and the summary
+-- table at exit.
 local util = require "kchaos.util"
 
-local M = { format = "text", quiet = false, verbose = 0, out = io.stdout }
+-- The levels of the program's own messages, numbered as KCHAOS_LOG and kc_log.h number
+-- them; `level` is the highest shown (the host sets it from KCHAOS_LOG and -v).
+local M = { format = "text", quiet = false, out = io.stdout,
+	ERROR = 0, WARN = 1, HINT = 2, INFO = 3, DEBUG = 4 }
+M.level = M.HINT
 
 local json
 local function encoder()
@@ -21,7 +26,7 @@ end
 function M.configure(opts)
 	M.format = opts.format or "text"
 	M.quiet = opts.quiet or false
-	M.verbose = opts.verbose or 0
+	M.level = opts.log_level or M.level
 	if M.format == "json" then encoder() end
 	if opts.output then
 		-- Under --vm the host's file is out of reach: the guest writes the results
@@ -58,17 +63,24 @@ function M.status(text)
 	end
 end
 
-function M.log(level, msg)
+-- A line on stderr with the program's prefix and `tag` ("warning: "), whatever the level.
+function M.log(tag, msg)
 	if M.status_shown then M.status(nil) end
-	io.stderr:write("kchaos-lua: ", level, msg, "\n")
+	io.stderr:write("kchaos-lua: ", tag, msg, "\n")
 end
 
-function M.info(msg)
-	if M.verbose > 0 then M.log("", msg) end
+local function at_level(level, tag, msg)
+	if M.level >= level then M.log(tag, msg) end
 end
 
-function M.warn(msg)
-	M.log("warning: ", msg)
+function M.error(msg) M.log("error: ", msg) end
+function M.warn(msg) at_level(M.WARN, "warning: ", msg) end
+function M.hint(msg) at_level(M.HINT, "hint: ", msg) end
+function M.info(msg) at_level(M.INFO, "", msg) end
+
+-- The traceback of an error, from the information level up.
+function M.traceback(tb)
+	if tb and M.level >= M.INFO then io.stderr:write(tb, "\n") end
 end
 
 local function retval_text(v)

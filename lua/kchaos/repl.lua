@@ -141,8 +141,8 @@ local function report(msg, traceback)
 			or ("(error object is a %s value)"):format(type(msg))
 	end
 	io.stdout:flush()
-	output.log("error: ", msg)
-	if traceback and output.verbose > 0 then io.stderr:write(traceback, "\n") end
+	output.error(msg)
+	output.traceback(traceback)
 end
 
 -- Runs a compiled statement and prints what it returned, or its error. Code typed here

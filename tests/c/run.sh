@@ -25,6 +25,16 @@ expect() {
 	else echo "exit status $st, wanted $want and \"$text\"" >>"$out"; not_ok "$name"; fi
 }
 
+# expect_no NAME STATUS TEXT CMD...: CMD exits with STATUS and its output lacks TEXT.
+expect_no() {
+	name=$1 want=$2 text=$3
+	shift 3
+	"$@" >"$out" 2>&1
+	st=$?
+	if [ "$st" -eq "$want" ] && ! grep -qF -- "$text" "$out"; then ok "$name"
+	else echo "exit status $st, wanted $want and no \"$text\"" >>"$out"; not_ok "$name"; fi
+}
+
 # C unit tests: one program per tests/c/test_NAME.c.
 for t in tests/c/test_*.c; do
 	n=$(basename "$t" .c)
@@ -114,6 +124,29 @@ expect "a dry run warns of a chain function this machine's kernel lacks" 0 \
 expect "a bio rule on an absent device warns" 0 \
 	"warning: (command line):1: rule #1: no block device 4095:1048575 exists now" \
 	$K -d -e 'kchaos.bio{ device = "4095:1048575", pid = 2 }'
+
+# KCHAOS_LOG: 0 errors, 1 warnings, 2 hints (the default), 3 information, 4 debugging;
+# -v raises it to 3 (-vv to 4), and -q leaves it alone.
+absent_dev='kchaos.bio{ device = "4095:1048575", pid = 2 }'
+expect_no "KCHAOS_LOG=0 shows no warning" 0 "warning:" env KCHAOS_LOG=0 $K -d -e "$absent_dev"
+expect "KCHAOS_LOG=1 shows warnings" 0 "warning: (command line):1" \
+	env KCHAOS_LOG=1 $K -d -e "$absent_dev"
+expect "-q leaves warnings shown" 0 "warning: (command line):1" $K -q -d -e "$absent_dev"
+expect "KCHAOS_LOG=0 still shows errors" 2 "error: -f takes 'text' or 'json'" \
+	env KCHAOS_LOG=0 $K -f xml
+expect_no "KCHAOS_LOG=0 shows no hint" 2 "hint:" env KCHAOS_LOG=0 $K -f xml
+expect_no "KCHAOS_LOG=1 shows no hint" 2 "hint:" env KCHAOS_LOG=1 $K -f xml
+expect "a usage error hints at --help by default" 2 "hint: see kchaos-lua --help" $K -f xml
+one_timer='kchaos.after(0, function() end)'
+expect_no "by default no information" 0 "rules armed" $K -e "$one_timer"
+expect "KCHAOS_LOG=3 shows information" 0 "kchaos-lua: 0 rules armed" \
+	env KCHAOS_LOG=3 $K -e "$one_timer"
+expect "-v shows information" 0 "kchaos-lua: 0 rules armed" $K -v -e "$one_timer"
+expect "-v overrides KCHAOS_LOG=0" 0 "kchaos-lua: 0 rules armed" \
+	env KCHAOS_LOG=0 $K -v -e "$one_timer"
+expect_no "by default an error has no traceback" 1 "stack traceback" $K -e 'error("boom")'
+expect "KCHAOS_LOG=3 follows an error with its traceback" 1 "stack traceback" \
+	env KCHAOS_LOG=3 $K -e 'error("boom")'
 
 # Generated C compiled by libbcc against the guest kernel's headers.
 kdir=$(src/vm/build-kernel.sh 2>/dev/null)

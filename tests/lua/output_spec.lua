@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: GPL-2.0-only
 -- Specification of kchaos.output's report of lost events: a warning on stderr in text
--- format (even with -q), a JSON line with -f json, a line in the -o file.
+-- format (even with -q), a JSON line with -f json, a line in the -o file; and of the
+-- levels of the program's own messages (KCHAOS_LOG, -v).
 local output = require "kchaos.output"
 
 -- Runs fn with io.stderr and output.out replaced by buffers; returns what each got.
@@ -48,5 +49,43 @@ describe("kchaos.output lost", function()
 		local err, out = capture(function() output.lost(EV, RULE) end)
 		assert.are.equal("", err)
 		assert.are.same(EV, require("cjson").decode(out))
+	end)
+end)
+
+describe("kchaos.output levels", function()
+	after_each(function() output.level = output.HINT end)
+
+	it("shows warnings and hints but no information by default", function()
+		local err = capture(function()
+			output.warn("w")
+			output.hint("h")
+			output.info("i")
+		end)
+		assert.are.equal("kchaos-lua: warning: w\nkchaos-lua: hint: h\n", err)
+	end)
+
+	it("shows only errors at level 0", function()
+		output.level = output.ERROR
+		local err = capture(function()
+			output.error("e")
+			output.warn("w")
+			output.hint("h")
+			output.traceback("tb")
+		end)
+		assert.are.equal("kchaos-lua: error: e\n", err)
+	end)
+
+	it("shows information and tracebacks from level 3", function()
+		output.level = output.INFO
+		local err = capture(function()
+			output.info("i")
+			output.traceback("tb")
+		end)
+		assert.are.equal("kchaos-lua: i\ntb\n", err)
+	end)
+
+	it("takes the level of the options", function()
+		output.configure { log_level = 0 }
+		assert.are.equal(0, output.level)
 	end)
 end)
