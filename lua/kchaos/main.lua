@@ -21,10 +21,11 @@ options:
   -p PID            scope unscoped rules to process PID
   -d, --dry-run     print the generated BPF C and attach nothing (no root needed)
       --check       a dry run that also compiles the BPF C with libbcc
-  -v                more messages (repeat for more); KCHAOS_LOG=4 for debug
-  -q                no per-injection notices
-  -f text|json      event format; json writes one JSON object per injection on stdout
-  -o FILE           write events and the summary to FILE
+  -v, --verbose     more messages, and tracebacks; -vv also debugging (KCHAOS_LOG=0..4
+                    sets the level: errors, warnings, hints, information, debugging)
+  -q, --quiet       no per-injection notices and no summary table
+  -f, --format text|json  event format; json: one JSON object per injection on stdout
+  -o, --output FILE write events and the summary to FILE
       --timeout DUR end the run after DUR ("30s", "5m", or seconds); without it, a run
                     with a rule that applies to every process ends after 60s
       --lease DUR   stop injecting DUR after the event loop stops renewing (default 1s)
@@ -37,7 +38,7 @@ options:
       --system      let rules apply to every process without a time limit, and allow
                     rules that fail every allocation (imported rules need no -p, -c or
                     --cgroup)
-      --version     print the version
+  -V, --version     print the version
   -h, --help        print this help
 
 examples:

@@ -87,6 +87,19 @@ expect "arguments reach the script as arg" 0 "args: a b 2" \
 	$K -e 'x = 1' tests/c/scripts/args.lua a b
 expect "--version" 0 "kchaos-lua 0.1.0" $K --version
 expect "--help lists --vm" 0 "--vm " $K --help
+# Every option the parser takes is in --help: long ones from long_opts, short ones from
+# the getopt_long string of src/kc_main.c.
+$K --help >"$out" 2>&1
+missing=""
+for o in $(sed -n 's/^\t{ "\([a-z-]*\)", .*/\1/p' src/kc_main.c); do
+	grep -qE -- "--$o( |,|$)" "$out" || missing="$missing --$o"
+done
+for o in $(sed -n 's/.*getopt_long(argc, argv, "+\([^"]*\)".*/\1/p' src/kc_main.c | tr -d ':' |
+	sed 's/./& /g'); do
+	grep -qE -- "^  -$o[ ,]" "$out" || missing="$missing -$o"
+done
+if [ -z "$missing" ]; then ok "--help lists every option"
+else echo "missing:$missing" >>"$out"; not_ok "--help lists every option"; fi
 expect "-f takes text or json" 2 "-f takes 'text' or 'json', not 'xml'" $K -f xml -e ''
 expect "-i reads statements from a pipe" 0 "2" sh -c "echo 1+1 | $K -i"
 expect "--vm-kernel needs --vm" 2 "--vm-kernel goes with --vm" $K --vm-kernel /x -e ''
