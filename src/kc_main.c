@@ -125,12 +125,48 @@ static const struct option *find_long(const char *arg)
 	return found;
 }
 
+/*
+ * Pushes "ambiguous option '--ver' (--verbose or --version?)" when `arg` is the prefix of
+ * several long options, and returns 1; returns 0 when it is not.
+ */
+static int push_ambiguous(lua_State *L, const char *arg)
+{
+	size_t n = strcspn(arg + 2, "=");
+	int count = 0, top = lua_gettop(L);
+
+	if (strncmp(arg, "--", 2) != 0 || n == 0)
+		return 0;
+	lua_pushliteral(L, "ambiguous option '");
+	lua_pushlstring(L, arg, n + 2);
+	lua_pushliteral(L, "' (");
+	for (const struct option *o = long_opts; o->name; o++) {
+		if (strncmp(o->name, arg + 2, n) != 0)
+			continue;
+		if (strlen(o->name) == n)
+			break;
+		count++;
+		lua_pushfstring(L, "%s--%s", count == 1 ? "" : ", ", o->name);
+	}
+	if (count < 2) {
+		lua_settop(L, top);
+		return 0;
+	}
+
+	/* "--a, --b, --c" becomes "--a, --b or --c?)". */
+	lua_pushfstring(L, " or %s?)", lua_tostring(L, -1) + 2);
+	lua_remove(L, -2);
+	lua_concat(L, lua_gettop(L) - top);
+	return 1;
+}
+
 /* Pushes the message for an option getopt_long refused (unknown, or its value wrong). */
 static void push_bad_option(lua_State *L, char **argv)
 {
 	const char *arg = argv[optind - 1];
 	const struct option *o = strncmp(arg, "--", 2) == 0 ? find_long(arg) : NULL;
 
+	if (!o && push_ambiguous(L, arg))
+		return;
 	if (o && optopt && o->val == optopt && o->has_arg == required_argument)
 		lua_pushfstring(L, "option '--%s' needs a value", o->name);
 	else if (o && optopt && o->val == optopt)

@@ -52,6 +52,8 @@ done
 expect "an error in -e names the chunk and line" 1 "kchaos-lua: error: (command line):1: boom" \
 	$K -e 'error("boom")'
 expect "an unknown option is one clear line" 2 "unknown option '--bogus'" $K --bogus
+expect "an ambiguous prefix names every option it could be" 2 \
+	"ambiguous option '--v' (--verbose, --vm, --vm-kernel or --version?)" $K --v
 expect "a long option without its value is named" 2 "option '--timeout' needs a value" \
 	$K --timeout
 expect "an abbreviated long option is named in full" 2 "option '--lease' needs a value" $K --lea
