@@ -487,22 +487,26 @@ local function new_timer(ns, fn, period, raw)
 	return h
 end
 
-local function add_timer(t, fn, period, level)
-	local ns, err = util.duration(t, "time")
+-- `name` is the function the script called ("kchaos.after"), for its messages.
+local function add_timer(name, t, fn, period, level)
+	local ns, err = util.duration(t, name .. " time")
 	if not ns then error(util.where(level) .. ": " .. err, 0) end
 	if type(fn) ~= "function" then
-		error(util.where(level) .. ": expects a function to call", 0)
+		error(("%s: %s expects a function to call, not %s"):format(util.where(level), name,
+			fn == nil and "nil" or "a " .. type(fn)), 0)
 	end
-	if period and ns == 0 then error(util.where(level) .. ": every needs a period above 0", 0) end
+	if period and ns == 0 then
+		error(("%s: %s needs a period above 0"):format(util.where(level), name), 0)
+	end
 	return new_timer(ns, fn, period, false)
 end
 -- Not tail calls, so that level 3 is the caller's line.
-function kchaos.after(t, fn) local h = add_timer(t, fn, false, 3) return h end
-function kchaos.every(t, fn) local h = add_timer(t, fn, true, 3) return h end
+function kchaos.after(t, fn) local h = add_timer("kchaos.after", t, fn, false, 3) return h end
+function kchaos.every(t, fn) local h = add_timer("kchaos.every", t, fn, true, 3) return h end
 
 -- at(t, fn): calls fn at t after the start of the run (when the rules were armed).
 function kchaos.at(t, fn)
-	local h = add_timer(t, fn, false, 3)
+	local h = add_timer("kchaos.at", t, fn, false, 3)
 	if S.t0 then h.due = S.t0 + h.delay end
 	return h
 end

@@ -1,0 +1,2 @@
+-- kchaos.at without a function.
+kchaos.at(1, "f")

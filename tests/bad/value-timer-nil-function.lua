@@ -1,0 +1,2 @@
+-- A timer given only its time.
+kchaos.after("1s")
