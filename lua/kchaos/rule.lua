@@ -557,7 +557,7 @@ function M.normalize(spec, where, env)
 	end
 	local name = spec.name
 	if name ~= nil and (type(name) ~= "string" or not name:match("^[%w_%-%.:/ ]+$") or #name > 64) then
-		fail(where, nil, "name must be a short string of letters, digits and -_.:/, not %s",
+		fail(where, nil, "name must be a short string of letters, digits, spaces and -_.:/, not %s",
 			type(name) == "string" and ("%q"):format(name) or tostring(name))
 	end
 	for k in pairs(spec) do

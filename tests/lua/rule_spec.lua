@@ -280,8 +280,12 @@ describe("kchaos.rule normalize", function()
 		end)
 
 		it("rejects a name with characters outside the allowed set", function()
-			assert.are.equal('x.lua:3: rule: name must be a short string of letters, digits and '
-				.. '-_.:/, not "a;b"', failure({ name = "a;b", site = "slab" }))
+			assert.are.equal('x.lua:3: rule: name must be a short string of letters, digits, '
+				.. 'spaces and -_.:/, not "a;b"', failure({ name = "a;b", site = "slab" }))
+		end)
+
+		it("accepts a name with spaces", function()
+			assert.are.equal("tmpfs pages", normalize({ name = "tmpfs pages", site = "slab" }).name)
 		end)
 
 		it("rejects a callchain that is not a table", function()
