@@ -177,6 +177,10 @@ local function check_values(opts)
 			if err then return err end
 		end
 	end
+	if opts.timeout and util.duration(opts.timeout) == 0 then
+		return "--timeout must be more than 0; leave it out to run without a time limit "
+			.. "(rules with no scope still end the run after 60s, unless --system)"
+	end
 	if opts.lease then
 		local ok, err = pcall(require("kchaos").lease, opts.lease, "--lease")
 		if not ok then return err end
