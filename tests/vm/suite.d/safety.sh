@@ -131,13 +131,15 @@ t_lease_option() {
 }
 
 # lease_loop PREFIX LOG: a loop outside kchaos-lua creating PREFIX over and over, logging
-# "TIME ok|fail" per creation (the time after it); prints its pid.
+# "TIME ok|fail" per creation, TIME taken before it: a failure logged after a moment was
+# injected after it, however late the loop got to write it down.
 lease_loop() {
 	rm -f "$2"
 	(while :; do
+		t=$(date +%s%N)
 		if { true > "/tmp/kctest/$1"; } 2>/dev/null; then r=ok; else r=fail; fi
 		rm -f "/tmp/kctest/$1"
-		echo "$(date +%s%N) $r"
+		echo "$t $r"
 	done >> "$2") >/dev/null 2>&1 &
 	echo $!
 }
