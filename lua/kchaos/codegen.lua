@@ -2,7 +2,11 @@
 -- kchaos.codegen: writes the BPF C for a set of rules compiled together, with the list
 -- of programs to load and attach and a map from generated lines back to rules and
 -- frames (so a compiler error names the rule and frame it came from). Pure Lua.
+local util = require "kchaos.util"
+
 local M = {}
+
+local literal_end = util.literal_end
 
 M.RING_PAGES = 256
 
@@ -76,21 +80,6 @@ local function literal_bytes(lit)
 	end
 	out[#out + 1] = 0
 	return out
-end
-
--- The end of the string or character literal opening at pred[i], or nil when unclosed.
-local function literal_end(pred, i)
-	local q, j = pred:sub(i, i), i + 1
-	while j <= #pred do
-		local c = pred:sub(j, j)
-		if c == "\\" then
-			j = j + 1
-		elseif c == q then
-			return j
-		end
-		j = j + 1
-	end
-	return nil
 end
 
 -- Splits "a, b(c, d), \"e,f\"" at top-level commas.

@@ -124,9 +124,8 @@ function kchaos.rule(spec, level)
 			:format(where or "?", r.label, r.filters.device.text, r.filters.device.text))
 	end
 	if S.opts.scope_default then
-		local sc = r.scope
-		if not (sc.pid or sc.tree or sc.comm or sc.cgroup) then
-			for k, v in pairs(S.opts.scope_default) do sc[k] = v end
+		if rule.unscoped(r) then
+			for k, v in pairs(S.opts.scope_default) do r.scope[k] = v end
 			r.default_scope = true
 		end
 	end
@@ -311,9 +310,7 @@ function kchaos._commit()
 		if r.start_armed then r:arm() end
 	end
 	for _, r in ipairs(rules) do
-		local sc = r.scope
-		if not (sc.pid or sc.tree or sc.comm or sc.cgroup) and S.system_limit_ns
-			and not S.system_deadline then
+		if rule.unscoped(r) and S.system_limit_ns and not S.system_deadline then
 			S.system_deadline = core.now() + S.system_limit_ns
 			output.warn(("rule %s applies to every process: the run ends in %s (give "
 				.. "--timeout DUR to choose the time, or --system to run without a limit)")
@@ -489,12 +486,7 @@ end
 
 -- `name` is the function the script called ("kchaos.after"), for its messages.
 local function add_timer(name, t, fn, period, level)
-	local ns, err = util.duration(t, name .. " time")
-	if not ns then error(util.where(level) .. ": " .. err, 0) end
-	if type(fn) ~= "function" then
-		error(("%s: %s expects a function to call, not %s"):format(util.where(level), name,
-			fn == nil and "nil" or "a " .. type(fn)), 0)
-	end
+	local ns = util.timer_args(name, t, fn, level)
 	if period and ns == 0 then
 		error(("%s: %s needs a period above 0"):format(util.where(level), name), 0)
 	end
@@ -598,8 +590,7 @@ local function check_system_limit(now)
 	if not S.system_deadline or now < S.system_deadline or S.system_ended then return end
 	S.system_ended = true
 	for _, r in ipairs(S.rules) do
-		local sc = r.scope
-		if r._set and not (sc.pid or sc.tree or sc.comm or sc.cgroup) then r:disarm() end
+		if r._set and rule.unscoped(r) then r:disarm() end
 	end
 	output.warn(("ending the run: rules without a scope ran for %s, the limit for them "
 		.. "(give --timeout DUR to choose the time, or --system to run without a limit)")

@@ -173,13 +173,13 @@ local function check_values(opts)
 	end
 	for _, o in ipairs { { "timeout", "--timeout" }, { "lease", "--lease" } } do
 		if opts[o[1]] then
-			local _, err = util.duration(opts[o[1]], o[2])
+			local ns, err = util.duration(opts[o[1]], o[2])
 			if err then return err end
+			if o[1] == "timeout" and ns == 0 then
+				return "--timeout must be more than 0; leave it out to run without a time "
+					.. "limit (rules with no scope still end the run after 60s, unless --system)"
+			end
 		end
-	end
-	if opts.timeout and util.duration(opts.timeout) == 0 then
-		return "--timeout must be more than 0; leave it out to run without a time limit "
-			.. "(rules with no scope still end the run after 60s, unless --system)"
 	end
 	if opts.lease then
 		local ok, err = pcall(require("kchaos").lease, opts.lease, "--lease")
@@ -247,9 +247,9 @@ local function run_script(opts)
 	if jit then jit.on() end
 
 	-- An unscoped rule is said so in a dry run too, where scripts are checked.
+	local unscoped = require("kchaos.rule").unscoped
 	for _, r in ipairs(kchaos.rules()) do
-		local sc = r.scope
-		if not (sc.pid or sc.tree or sc.comm or sc.cgroup) then
+		if unscoped(r) then
 			output.warn(("%s: rule %s has no scope: it applies to every process on this system")
 				:format(r.where or "?", r.label))
 		end

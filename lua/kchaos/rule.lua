@@ -71,18 +71,14 @@ function M.check_predicate(p)
 	while i <= n do
 		local c = p:sub(i, i)
 		if c == '"' or c == "'" then
-			local j = i + 1
-			while j <= n and p:sub(j, j) ~= c do
-				if p:sub(j, j) == "\\" then j = j + 1 end
-				local b = p:byte(j)
-				if b == 10 then j = n + 1; break end	-- a line end leaves it unclosed
-				if b and (b < 32 or b > 126) then
-					return nil, ("has a byte that is not printable ASCII (0x%02x) in the "
-						.. "literal at column %d; write it as an escape"):format(b, i)
-				end
-				j = j + 1
+			local j = util.literal_end(p, i)
+			-- Its bytes in order: a line end leaves it unclosed, as C reads it.
+			local at = p:find("[^\32-\126]", i + 1)
+			if at and at < (j or n + 1) and p:byte(at) ~= 10 then
+				return nil, ("has a byte that is not printable ASCII (0x%02x) in the "
+					.. "literal at column %d; write it as an escape"):format(p:byte(at), i)
 			end
-			if j > n then
+			if not j or (at and at < j) then
 				return nil, ("has an unterminated %s literal at column %d")
 					:format(c == '"' and "string" or "character", i)
 			end
@@ -550,6 +546,12 @@ local function check_scope(where, name, spec)
 end
 
 -- Normalizes `spec` into a rule table. `where` is "script.lua:LINE".
+-- Whether a rule has no scope at all: it applies to every process.
+function M.unscoped(r)
+	local sc = r.scope
+	return not (sc.pid or sc.tree or sc.comm or sc.cgroup)
+end
+
 function M.normalize(spec, where, env)
 	env = env or {}
 	if type(spec) ~= "table" then

@@ -274,12 +274,7 @@ end
 -- from the start of the run instead). Returns a handle with cancel().
 function Scenario:at(t, fn)
 	util.check_self(self, Scenario, "sc:at(t, fn)")
-	local ns, err = util.duration(t, "sc:at time")
-	if not ns then error(("%s: %s"):format(util.where(2) or "?", err), 0) end
-	if type(fn) ~= "function" then
-		error(("%s: sc:at expects a function to call, not %s"):format(util.where(2) or "?",
-			fn == nil and "nil" or "a " .. type(fn)), 0)
-	end
+	local ns = util.timer_args("sc:at", t, fn, 2)
 	local h = { delay = ns, fn = fn }
 	function h.cancel()
 		h.cancelled = true

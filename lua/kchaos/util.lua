@@ -105,6 +105,19 @@ function M.where(level)
 	return ("%s:%d"):format(info.short_src, info.currentline)
 end
 
+-- The arguments of a timer call such as kchaos.after(t, fn), `name` being the function the
+-- script called: returns t in nanoseconds, or raises the error at the script's line
+-- (`level` as for M.where, from the caller of this function).
+function M.timer_args(name, t, fn, level)
+	local ns, err = M.duration(t, name .. " time")
+	if not ns then error(("%s: %s"):format(M.where(level + 1) or "?", err), 0) end
+	if type(fn) ~= "function" then
+		error(("%s: %s expects a function to call, not %s"):format(M.where(level + 1) or "?",
+			name, fn == nil and "nil" or "a " .. type(fn)), 0)
+	end
+	return ns
+end
+
 -- A message made fit to print: the same on every run (a table shows as "a table", not its
 -- address), in ASCII (other bytes as \xNN; tabs and newlines kept) and short: past `max`
 -- bytes (600) only the first max - 100 are kept, so a huge value cannot flood the terminal.
@@ -140,6 +153,22 @@ function M.check_self(self, mt, call)
 	if getmetatable(self) == mt then return end
 	local name = call:match(":([%w_]+)")
 	error(("%s: %s is a method: call it as %s"):format(M.where(3) or "?", name, call), 0)
+end
+
+-- The end of the C string or character literal opening at text[i] (its closing quote,
+-- escapes skipped), or nil when it is not closed.
+function M.literal_end(text, i)
+	local q, j = text:sub(i, i), i + 1
+	while j <= #text do
+		local c = text:sub(j, j)
+		if c == "\\" then
+			j = j + 1
+		elseif c == q then
+			return j
+		end
+		j = j + 1
+	end
+	return nil
 end
 
 -- Sorted keys of a table, for stable output.

@@ -7,6 +7,7 @@ K=./kchaos-lua
 pass=0
 fail=0
 mkdir -p /tmp/kctest && mount -t tmpfs kctest /tmp/kctest || exit 2
+cpus=$(grep -c '^processor' /proc/cpuinfo)	# that this guest runs on
 
 # no_probes_left: true when no kprobe is registered (debugfs files report size 0, so
 # the list is read; perf events are released shortly after their last fd closes).
@@ -148,7 +149,6 @@ else
 	# More cases, one file per area: each defines t_ functions and calls case_run. An
 	# area that needs more CPUs than this guest has ("# cpus: N") is left to a guest
 	# booted with them (tests/run-all.sh vm boots one), and said so.
-	cpus=$(grep -c '^processor' /proc/cpuinfo)
 	for f in tests/vm/suite.d/*.sh; do
 		[ -e "$f" ] || continue
 		need=$(sed -n 's/^# cpus: \([0-9]*\)$/\1/p' "$f")

@@ -2,18 +2,13 @@
 # cpus: 2
 # Guest cases that need two CPUs (run-guest.sh --cpus 2; tests/run-all.sh vm boots a
 # second guest for them): scopes and `times` hold while processes on both CPUs hit the
-# same rule at once. Sourced by tests/vm/suite.sh, which defines K and case_run.
+# same rule at once. Sourced by tests/vm/suite.sh, which defines K, case_run and cpus.
 
-# online_cpus: the number of CPUs the guest runs on.
-online_cpus() {
-	grep -c '^processor' /proc/cpuinfo
-}
-
-# need_cpus: fails the case, saying why, on a guest with fewer than two CPUs.
+# need_cpus: fails the case, saying why, on a guest with fewer than two CPUs ($cpus is
+# the suite's count).
 need_cpus() {
-	n=$(online_cpus)
-	echo "guest CPUs: $n"
-	[ "$n" -ge 2 ] || { echo "this case needs 2 CPUs: run the guest with --cpus 2"; return 1; }
+	echo "guest CPUs: $cpus"
+	[ "$cpus" -ge 2 ] || { echo "this case needs 2 CPUs: run the guest with --cpus 2"; return 1; }
 }
 
 t_concurrency() {
