@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kc_log.h"
@@ -36,16 +37,32 @@ int kc_log_get_level(void)
 	return log_level;
 }
 
+/*
+ * Messages carry what users wrote (script errors, names): bytes outside printable ASCII,
+ * but tabs and line ends, are written as \xNN, so none can drive the terminal.
+ */
 void kc_log(enum kc_log_level level, const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
+	int n;
 
 	if ((int)level > log_level)
 		return;
-	fprintf(stderr, "kchaos-lua: %s", level_tag[level]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "kchaos-lua: %s", level_tag[level]);
+	for (int i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)msg[i];
+
+		if ((c >= 32 && c <= 126) || c == '\t' || c == '\n')
+			fputc(c, stderr);
+		else
+			fprintf(stderr, "\\x%02x", c);
+	}
+	if (n >= 0)
+		free(msg);
 	fputc('\n', stderr);
 }
 

@@ -503,13 +503,16 @@ static int l_sleep(lua_State *L)
 }
 
 /*
- * core.read_file(path) -> contents | nil, message
- * Reads a whole file. A FIFO's open waits for a writer and its read for data, maybe
- * forever: a signal ends the wait and raises the error it raises while Lua runs.
+ * core.read_file(path [, max]) -> contents | nil, message
+ * Reads a whole file, of at most `max` bytes when given (a larger one is an error, so
+ * that /dev/zero cannot take all memory). A FIFO's open waits for a writer and its read
+ * for data, maybe forever: a signal ends the wait and raises the error it raises while
+ * Lua runs.
  */
 static int l_read_file(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
+	size_t max = (size_t)luaL_optinteger(L, 2, 0);
 	char *text = NULL, *p;
 	size_t len = 0, cap = 0;
 	ssize_t n = 0;
@@ -518,6 +521,11 @@ static int l_read_file(lua_State *L)
 	set_interruptible(1);
 	fd = got_signal ? -1 : open(path, O_RDONLY | O_CLOEXEC);
 	while (fd >= 0) {
+		if (max && len > max) {
+			errno = EFBIG;
+			n = -1;
+			break;
+		}
 		if (len == cap) {
 			cap = cap ? cap * 2 : 8192;
 			if (!(p = realloc(text, cap))) {
@@ -544,7 +552,10 @@ static int l_read_file(lua_State *L)
 	if (fd < 0 || n < 0) {
 		free(text);
 		lua_pushnil(L);
-		lua_pushfstring(L, "%s: %s", path, strerror(err));
+		if (err == EFBIG)
+			lua_pushfstring(L, "%s: it is larger than %d MiB", path, (int)(max >> 20));
+		else
+			lua_pushfstring(L, "%s: %s", path, strerror(err));
 		return 2;
 	}
 	lua_pushlstring(L, text ? text : "", len);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 
@@ -78,10 +79,14 @@ static int l_uname(lua_State *L)
 	return 1;
 }
 
-/* core.stat(path) -> { mode =, ino =, rdev_major =, rdev_minor =, type = } */
+/*
+ * core.stat(path) -> { type =, ino =, size =, rdev_major =, rdev_minor =, readable =, fs = }
+ * fs: the magic number of the file system it is on (statfs's f_type).
+ */
 static int l_stat(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
+	struct statfs sf;
 	struct stat st;
 	const char *type = "other";
 
@@ -108,6 +113,8 @@ static int l_stat(lua_State *L)
 	lua_setfield(L, -2, "rdev_minor");
 	lua_pushboolean(L, access(path, R_OK) == 0);
 	lua_setfield(L, -2, "readable");
+	lua_pushnumber(L, statfs(path, &sf) == 0 ? (lua_Number)sf.f_type : 0);
+	lua_setfield(L, -2, "fs");
 	return 1;
 }
 

@@ -841,12 +841,19 @@ local API_HINT = "give pid, tree, comm or cgroup in the options (or -p, -c or --
 	.. "the command line), or system = true to apply it to every process"
 local OPTION_FIELDS = { "pid", "tree", "comm", "cgroup", "system", "name" }
 
+-- A manifest larger than this is a mistake (/dev/zero, a disk image), not YAML to parse.
+local MAX_MANIFEST = 16 * 1024 * 1024
+
 local function read_file(path, where)
 	local f, err = io.open(path, "rb")
 	if not f then fail(where, "cannot open %s", err or path) end
-	local text = f:read("*a")
+	local text, rerr = f:read(MAX_MANIFEST + 1)
 	f:close()
-	return text
+	if not text and rerr then fail(where, "cannot read %s: %s", path, rerr) end
+	if text and #text > MAX_MANIFEST then
+		fail(where, "cannot read %s: it is larger than %d MiB", path, MAX_MANIFEST / 1048576)
+	end
+	return text or ""
 end
 
 local function api_opts(kchaos, opts, where, cli)

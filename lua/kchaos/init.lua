@@ -118,6 +118,11 @@ function kchaos.rule(spec, level)
 	r.on_inject, r.on_lost = nil, nil
 	setmetatable(r, Rule)
 	S.rules[r.id] = r
+	if r.filters.gfp and r.filters.gfp:find("%f[%w_]__GFP_NOFAIL%f[^%w_]") and not r.nofail then
+		output.warn(("%s: rule %s: its gfp asks for __GFP_NOFAIL, and such allocations are "
+			.. "never failed without nofail = true: the rule matches nothing")
+			:format(where or "?", r.label))
+	end
 	if r.filters.device and r.filters.device.absent then
 		output.warn(("%s: rule %s: no block device %s exists now (no /sys/dev/block/%s); "
 			.. "the rule matches nothing until one does (lsblk lists devices)")
@@ -488,7 +493,7 @@ end
 local function add_timer(name, t, fn, period, level)
 	local ns = util.timer_args(name, t, fn, level)
 	if period and ns == 0 then
-		error(("%s: %s needs a period above 0"):format(util.where(level), name), 0)
+		error(("%s: %s needs a period of 1 ns or more"):format(util.where(level), name), 0)
 	end
 	return new_timer(ns, fn, period, false)
 end

@@ -95,7 +95,10 @@ function M.headers()
 		.. "(CONFIG_IKHEADERS) exists"):format(rel, build)
 end
 
--- The cgroup v2 id (inode number) of a cgroup path.
+local CGROUP2_SUPER_MAGIC = 0x63677270
+
+-- The cgroup v2 id (inode number) of a cgroup path: a directory of a cgroup2 file
+-- system, whatever the path's "..".
 function M.cgroup_id(path)
 	local full = path
 	if not path:match("^/sys/fs/cgroup") then
@@ -104,6 +107,10 @@ function M.cgroup_id(path)
 	local st, err = core.stat(full)
 	if not st then return nil, err end
 	if st.type ~= "directory" then return nil, full .. " is not a cgroup directory" end
+	if st.fs ~= CGROUP2_SUPER_MAGIC then
+		return nil, full .. " is not in a cgroup v2 file system (mount -t cgroup2 none "
+			.. "/sys/fs/cgroup)"
+	end
 	return st.ino, full
 end
 

@@ -124,6 +124,9 @@ local function list(opts)
 	return 0
 end
 
+-- A script larger than this is a mistake (/dev/zero, a disk image), not Lua to read.
+local MAX_SCRIPT = 16 * 1024 * 1024
+
 local function load_chunks(opts)
 	local chunks = {}
 	for i, c in ipairs(opts.chunks or {}) do
@@ -135,7 +138,7 @@ local function load_chunks(opts)
 	local script = opts.rest[1]
 	if script and not opts.list then
 		-- Read once, as the script may be a pipe; a signal ends the wait for its writer.
-		local text, why = core.read_file(script)
+		local text, why = core.read_file(script, MAX_SCRIPT)
 		if not text then
 			local st = core.stat(script)
 			if not st then error(("cannot open %s: no such file"):format(script), 0) end
@@ -162,6 +165,7 @@ end
 -- Option values that are wrong whatever the script: usage errors (status 2).
 local function check_values(opts)
 	if opts.command and opts.pid then return "-c and -p cannot be used together" end
+	if opts.cgroup == "" then return "--cgroup needs a cgroup v2 path, such as /sys/fs/cgroup/test" end
 	if opts.pid then
 		local pid = tonumber(opts.pid)
 		if not pid or pid < 1 or pid % 1 ~= 0 then

@@ -41,8 +41,55 @@ function M.configure(opts)
 	end
 end
 
+-- Whether s is UTF-8 (lead and continuation bytes; overlong forms are not looked for).
+local function utf8_valid(s)
+	local i, n = 1, #s
+	while i <= n do
+		local c = s:byte(i)
+		local len = c < 0x80 and 1 or (c >= 0xc2 and c <= 0xdf) and 2
+			or (c >= 0xe0 and c <= 0xef) and 3 or (c >= 0xf0 and c <= 0xf4) and 4
+		if not len then return false end
+		for k = i + 1, i + len - 1 do
+			local b = s:byte(k)
+			if not b or b < 0x80 or b > 0xbf then return false end
+		end
+		i = i + len
+	end
+	return true
+end
+
+-- A copy of v that cjson writes as valid, exact JSON. cjson writes strings byte for byte
+-- and numbers with 14 significant digits: a string that is not UTF-8 has its bytes from
+-- 0x80 written as \xNN, and an integer of 15 digits or more (an event's time in
+-- nanoseconds, after a day of uptime) becomes a marker that M.encode replaces by its
+-- digits. `big` collects those.
+local MARK = "\1kcnum"
+local function prepare(v, big)
+	local t = type(v)
+	if t == "number" and v % 1 == 0 and math.abs(v) >= 1e14 and math.abs(v) < 2 ^ 63 then
+		big[#big + 1] = ("%.0f"):format(v)
+		return MARK .. #big .. "\1"
+	elseif t == "string" then
+		if v:find("[\128-\255]") and not utf8_valid(v) then
+			v = v:gsub("[\128-\255]", function(c) return ("\\x%02x"):format(c:byte()) end)
+		end
+		if v:find(MARK, 1, true) then v = v:gsub("\1", "\\x01") end
+		return v
+	elseif t == "table" then
+		local out = {}
+		for k, x in pairs(v) do out[k] = prepare(x, big) end
+		return out
+	end
+	return v
+end
+
 function M.encode(v)
-	return encoder().encode(v)
+	local big = {}
+	local text = encoder().encode(prepare(v, big))
+	if #big > 0 then
+		text = text:gsub('"\\u0001kcnum(%d+)\\u0001"', function(i) return big[tonumber(i)] end)
+	end
+	return text
 end
 
 -- A status line on a terminal (a phase's progress), redrawn in place; nil clears it.
@@ -64,8 +111,13 @@ function M.status(text)
 end
 
 -- A line on stderr with the program's prefix and `tag` ("warning: "), whatever the level.
+-- Bytes outside printable ASCII, but tabs and line ends, are written as \xNN (as kc_log
+-- does): a message may carry what a script wrote, and none may drive the terminal.
 function M.log(tag, msg)
 	if M.status_shown then M.status(nil) end
+	msg = tostring(msg):gsub("[^\t\n\32-\126]", function(c)
+		return ("\\x%02x"):format(c:byte())
+	end)
 	io.stderr:write("kchaos-lua: ", tag, msg, "\n")
 end
 
@@ -90,9 +142,7 @@ end
 
 function M.event(ev, r)
 	if M.format == "json" then
-		local t = {}
-		for k, v in pairs(ev) do t[k] = v end
-		M.out:write(encoder().encode(t), "\n")
+		M.out:write(M.encode(ev), "\n")
 		M.out:flush()
 	elseif M.out ~= io.stdout then
 		M.out:write(("%.6f rule %s %s %s[%d/%d] retval %s count %d\n"):format(ev.time / 1e9,
@@ -112,7 +162,7 @@ end
 -- ev: { time, rule, lost (new losses), total }.
 function M.lost(ev, r)
 	if M.format == "json" then
-		M.out:write(encoder().encode(ev), "\n")
+		M.out:write(M.encode(ev), "\n")
 		M.out:flush()
 		return
 	end
@@ -141,7 +191,7 @@ function M.summary(rules, extra)
 	if M.format == "json" then
 		local doc = { summary = rows }
 		for k, v in pairs(extra or {}) do doc[k] = v end
-		M.out:write(encoder().encode(doc), "\n")
+		M.out:write(M.encode(doc), "\n")
 		M.out:flush()
 		return rows
 	end

@@ -13,7 +13,6 @@ M.MAX_PREDICATE = 4096
 M.MAX_HEADERS = 64
 M.MAX_COUNT = 2 ^ 53		-- times and interval: exact in a Lua number
 M.MAX_PID = 4194304		-- PID_MAX_LIMIT
-M.MAX_WINDOW = 365 * 86400e9	-- after and duration: a year
 
 M.SITES = {
 	slab = {
@@ -89,6 +88,13 @@ function M.check_predicate(p)
 			if id:match("^kc_") or id == "ctx" or id == "bpf_override_return" then
 				return nil, ("may not use '%s' (column %d): it belongs to the generated "
 					.. "program"):format(id, i)
+			end
+			-- BPF helpers that only read (bpf_get_*, bpf_ktime_get_*) may be called; the
+			-- others act (send signals, write memory, print) and may not.
+			if id:match("^bpf_") and not (id:match("^bpf_get_") or id:match("^bpf_ktime_get_")) then
+				return nil, ("may not call '%s' (column %d): a predicate only tests; of the "
+					.. "BPF helpers it may call those that read (bpf_get_*, bpf_ktime_get_*)")
+					:format(id, i)
 			end
 			i = i + #id - 1
 		elseif c == "=" and p:sub(i + 1, i + 1) == "=" then
@@ -639,9 +645,6 @@ function M.normalize(spec, where, env)
 			if not ns then fail(where, name, "%s", err) end
 			if k == "duration" and ns == 0 then
 				fail(where, name, "duration must be longer than 0")
-			end
-			if ns > M.MAX_WINDOW then
-				fail(where, name, "%s must be at most a year (365 days)", k)
 			end
 			r[k] = ns
 		end

@@ -5,11 +5,10 @@ local M = {}
 
 local UNITS = { ns = 1, us = 1e3, ms = 1e6, s = 1e9, m = 60e9, h = 3600e9 }
 
--- Parses "250ms", "2s", "1m", "1.5h" or a number of seconds into nanoseconds. A string
--- is digits, with a fraction only if digits follow its point ("1.5s", not "5." or ".5s"),
--- then a unit (seconds when there is none).
-function M.duration(v, what)
-	what = what or "duration"
+-- Nothing waits longer than a year: a bigger duration is a mistake.
+M.MAX_DURATION = 365 * 86400e9
+
+local function parse_duration(v, what)
 	if type(v) == "number" then
 		if v ~= v or v < 0 or v == math.huge then
 			return nil, ("%s must be a non-negative number of seconds, not %s"):format(what, v)
@@ -28,6 +27,18 @@ function M.duration(v, what)
 			:format(what, v)
 	end
 	return math.floor(n * UNITS[unit ~= "" and unit or "s"] + 0.5)
+end
+
+-- Parses "250ms", "2s", "1m", "1.5h" or a number of seconds into nanoseconds, at most a
+-- year. A string is digits, with a fraction only if digits follow its point ("1.5s", not
+-- "5." or ".5s"), then a unit (seconds when there is none).
+function M.duration(v, what)
+	what = what or "duration"
+	local ns, err = parse_duration(v, what)
+	if ns and ns > M.MAX_DURATION then
+		return nil, ("%s must be at most a year (365 days)"):format(what)
+	end
+	return ns, err
 end
 
 -- Parses 0..1, or "25%", into a fraction.

@@ -135,6 +135,28 @@ expect "a dry run warns of a chain function this machine's kernel lacks" 0 \
 	"(command line):1: rule: callchain frame 1: function 'd_alloc_paralel' is not in this machine's /proc/kallsyms" \
 	$K -d -e 'kchaos.slab{ comm = "kc-none", callchain = { { func = "d_alloc_paralel" } } }'
 
+# Files that are not scripts or manifests: a clear error, not all memory or a crash.
+expect "a script larger than 16 MiB is refused, read no further" 1 \
+	"kchaos-lua: error: cannot read /dev/zero: it is larger than 16 MiB" \
+	sh -c "ulimit -v 3000000; exec $K -d /dev/zero"
+expect "a manifest larger than 16 MiB is refused" 1 \
+	"--kernelchaos: cannot read /dev/zero: it is larger than 16 MiB" \
+	sh -c "ulimit -v 3000000; exec $K -d --kernelchaos /dev/zero"
+expect "a manifest that is a directory says so" 1 \
+	"--kernelchaos: cannot read tests: Is a directory" $K -d --kernelchaos tests
+expect "a cgroup outside a cgroup v2 file system is refused" 0 \
+	"/sys/fs/cgroup/../../../tmp is not in a cgroup v2 file system" \
+	$K -e 'print(require("kchaos.kernel").cgroup_id("/sys/fs/cgroup/../../../tmp"))'
+expect "an empty --cgroup is refused" 2 "--cgroup needs a cgroup v2 path" $K --cgroup '' -e 1
+
+# An error that carries terminal escapes is written with them as \xNN.
+expect "a script's error is written with its control bytes escaped" 1 \
+	'kchaos-lua: error: (command line):1: \xff\x1b[31mred' $K -e 'error("\255\27[31mred")'
+
+expect "a gfp filter with __GFP_NOFAIL and no nofail warns that it matches nothing" 0 \
+	"never failed without nofail = true: the rule matches nothing" \
+	$K -d -e 'kchaos.slab{ comm = "kc-none", gfp = "GFP_KERNEL|__GFP_NOFAIL" }'
+
 # A bio rule on a device that does not exist (yet) warns, naming the line.
 expect "a bio rule on an absent device warns" 0 \
 	"warning: (command line):1: rule #1: no block device 4095:1048575 exists now" \

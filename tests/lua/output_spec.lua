@@ -88,4 +88,22 @@ describe("kchaos.output levels", function()
 		output.configure { log_level = 0 }
 		assert.are.equal(0, output.level)
 	end)
+
+	it("writes the bytes of a message outside printable ASCII as \\xNN", function()
+		local err = capture(function() output.error("a\0\27[31m\255\tb\nc") end)
+		assert.are.equal("kchaos-lua: error: a\\x00\\x1b[31m\\xff\tb\nc\n", err)
+	end)
+end)
+
+describe("kchaos.output encode", function()
+	it("writes integers of 15 digits and more whole, as JSON numbers", function()
+		assert.are.equal('{"time":123456789012345}',
+			output.encode { time = 123456789012345 })
+		assert.are.equal('[100000000000000,-100000000000001,0.1]',
+			output.encode { 1e14, -100000000000001, 0.1 })
+	end)
+
+	it("writes a string that is not UTF-8 with its high bytes as \\xNN, UTF-8 as it is", function()
+		assert.are.equal('["ok\\\\xff","caf\195\169"]', output.encode { "ok\255", "caf\195\169" })
+	end)
 end)

@@ -954,10 +954,21 @@ describe("kchaos.rule check_predicate", function()
 	it("rejects the generated program's state, ctx and the override", function()
 		assert.are.same({
 			"may not use 'kc_g' (column 2): it belongs to the generated program",
-			"may not use 'ctx' (column 23): it belongs to the generated program",
+			"may not use 'ctx' (column 15): it belongs to the generated program",
 			"may not use 'bpf_override_return' (column 2): it belongs to the generated program",
-		}, { rejection("(kc_g->lease = 0, 1)"), rejection("bpf_probe_read_kernel(ctx, 1, 0)"),
+		}, { rejection("(kc_g->lease = 0, 1)"), rejection("PT_REGS_PARM1(ctx) == 0"),
 			rejection("(bpf_override_return(x, -12), 1)") })
+	end)
+
+	it("rejects BPF helpers that act, and takes those that read", function()
+		assert.are.same({
+			"may not call 'bpf_send_signal' (column 1): a predicate only tests; of the BPF "
+				.. "helpers it may call those that read (bpf_get_*, bpf_ktime_get_*)",
+			"may not call 'bpf_probe_write_user' (column 6): a predicate only tests; of the "
+				.. "BPF helpers it may call those that read (bpf_get_*, bpf_ktime_get_*)",
+			"bpf_get_current_pid_tgid() >> 32 == 7 && bpf_ktime_get_ns() > 0",
+		}, { rejection("bpf_send_signal(9)"), rejection("1 && bpf_probe_write_user(p, p, 1)"),
+			rule.check_predicate("bpf_get_current_pid_tgid() >> 32 == 7 && bpf_ktime_get_ns() > 0") })
 	end)
 
 	it("rejects assignments and increments, and takes comparisons", function()

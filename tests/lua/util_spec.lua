@@ -53,6 +53,13 @@ describe("kchaos.util duration", function()
 		assert.are.equal(0, util.duration(0))
 	end)
 
+	it("takes a year and refuses more, as a number or a string", function()
+		assert.are.same({ 365 * 86400e9, "--timeout must be at most a year (365 days)",
+			"duration must be at most a year (365 days)" },
+			{ util.duration("8760h"), failure(util.duration("8761h", "--timeout")),
+			failure(util.duration(1e20)) })
+	end)
+
 	it("rejects a negative number", function()
 		assert.are.equal("duration must be a non-negative number of seconds, not -1",
 			failure(util.duration(-1)))
