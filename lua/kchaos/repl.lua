@@ -419,8 +419,12 @@ local function terminal()
 	local hist = history_path()
 	core.rl_init(M.complete)
 	if hist then
+		-- A history that cannot be loaded is not saved over: it may be someone else's.
 		local ok, err = core.rl_history_load(hist, M.HISTORY_MAX)
-		if not ok then output.warn(err) end
+		if not ok then
+			output.warn(err .. "; it is left as it is, and this session's history will not be saved")
+			hist = nil
+		end
 	end
 
 	function t.prompt(p)

@@ -309,6 +309,30 @@ else
 		keys Enter && wait_for '^status=0$'
 	}
 	check_term "the history is there in the next session" t_history_kept
+
+	t_long_line() {
+		# A line far longer than libedit's first buffers, with a non-ASCII character,
+		# recalled with Up and run again; then once more from the saved history.
+		long="s = 'é$(printf '%8000s' '' | tr ' ' a)'"
+		start_term && type_line "$long" && type_line 's = nil' && keys Up Up &&
+		keys Enter && type_line 'print(#s)' && wait_for '^8002$' &&
+		type_line '.exit' && wait_for '^status=0$' &&
+		h=$tmp/.kchaos_history &&
+		back=$(($(wc -l <"$h") - $(grep -n aaaa "$h" | tail -n 1 | cut -d: -f1) + 1)) &&
+		start_term && for _ in $(seq "$back"); do keys Up; done && keys Enter &&
+		type_line 'print(#s + 1)' && wait_for '^8003$' && type_line '.exit' &&
+		wait_for '^status=0$'
+	}
+	check_term "a long line recalled from history runs, and the session ends with status 0" \
+		t_long_line
+
+	t_history_kept_unreadable() {
+		printf 'print(1)\nprint(2)\n' >"$tmp/.kchaos_history" && start_term &&
+		type_line '.exit' && wait_for '^status=0$' &&
+		screen | grep -q "is not a libedit history file; it is left as it is" &&
+		[ "$(cat "$tmp/.kchaos_history")" = "$(printf 'print(1)\nprint(2)')" ]
+	}
+	check_term "a history file libedit cannot read is left as it is" t_history_kept_unreadable
 fi
 
 echo "repl: $pass passed, $fail failed"
