@@ -7,7 +7,9 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <libgen.h>
+#include <langinfo.h>
 #include <limits.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,6 +387,19 @@ static int pmain(lua_State *L)
 	return 1;
 }
 
+/*
+ * Characters come from the environment's LC_CTYPE, as libedit reads keys in it. Plain
+ * ASCII (LANG unset, or C) would make it drop every byte past 127 from typed lines, so
+ * then C.UTF-8 is used: Lua strings are bytes either way, and no other category changes.
+ */
+static void set_ctype(void)
+{
+	if (setlocale(LC_CTYPE, "") && strcmp(nl_langinfo(CODESET), "ANSI_X3.4-1968") != 0)
+		return;
+	if (!setlocale(LC_CTYPE, "C.UTF-8"))
+		setlocale(LC_CTYPE, "C");
+}
+
 int main(int argc, char **argv)
 {
 	struct cmdline cl = { argc, argv };
@@ -398,6 +413,7 @@ int main(int argc, char **argv)
 	}
 	if (lvl && *lvl)
 		kc_log_set_level(atoi(lvl));
+	set_ctype();
 	if (kc_loop_init(L) < 0)
 		kc_warn("cannot install signal handlers; Ctrl-C will not clean up");
 
