@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <libgen.h>
+#include <errno.h>
 #include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
@@ -400,6 +401,22 @@ static void set_ctype(void)
 		setlocale(LC_CTYPE, "C");
 }
 
+/* What could not be written on stdout is an error: the status says so, not just 0. */
+static int finish_output(int code)
+{
+	int err = 0;
+
+	errno = 0;
+	if (fflush(stdout) != 0)
+		err = errno ? errno : EIO;
+	else if (ferror(stdout))
+		err = EIO;
+	if (!err)
+		return code;
+	kc_err("cannot write the output: %s", strerror(err));
+	return code ? code : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct cmdline cl = { argc, argv };
@@ -442,5 +459,5 @@ int main(int argc, char **argv)
 	kc_loop_kill_children();
 	kc_bpf_close_all();
 	lua_close(L);
-	return code;
+	return finish_output(code);
 }

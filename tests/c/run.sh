@@ -51,6 +51,13 @@ done
 
 expect "an error in -e names the chunk and line" 1 "kchaos-lua: error: (command line):1: boom" \
 	$K -e 'error("boom")'
+# Output that cannot be written (a full disk: /dev/full) is an error, not a silent success.
+full="kchaos-lua: error: cannot write the output: No space left on device"
+# shellcheck disable=SC2016 # the inner sh expands these
+expect "a dry run whose output cannot be written fails" 1 "$full" \
+	sh -c '"$0" -d -e "kchaos.slab{comm = \"x\"}" >/dev/full' "$K"
+expect "--help whose output cannot be written fails" 1 "$full" sh -c '"$0" --help >/dev/full' "$K"
+expect "-V whose output cannot be written fails" 1 "$full" sh -c '"$0" -V >/dev/full' "$K"
 expect "an unknown option is one clear line" 2 "unknown option '--bogus'" $K --bogus
 expect "an ambiguous prefix names every option it could be" 2 \
 	"ambiguous option '--v' (--verbose, --vm, --vm-kernel or --version?)" $K --v
