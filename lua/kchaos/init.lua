@@ -203,7 +203,8 @@ function Rule:set(t)
 		error(("%s: rule '%s': set expects a table like { probability = 0.5 }")
 			:format(where, self.label), 0)
 	end
-	local spec = { site = self.site.func }
+	-- Checked as a rule of the same site and retval, changed as asked.
+	local spec = { site = self.site.func, retval = self.retval }
 	for k, v in pairs(t) do
 		if not SETTABLE[k] then
 			error(("%s: rule '%s': set cannot change '%s' live; it changes probability, "

@@ -55,6 +55,12 @@ local function usage_error(msg)
 end
 
 -- --vm: the same command line, minus --vm and --vm-kernel, run inside the guest.
+-- Whether the command line asks for nothing to run, so the prompt opens.
+local function prompt_wanted(opts)
+	return #opts.rest == 0 and not opts.chunks and not opts.kernelchaos and not opts.inject
+		and not (opts.doctor or opts.list or opts.version or opts.help)
+end
+
 local function run_vm(opts)
 	local args = {}
 	local skip = false
@@ -87,6 +93,15 @@ local function run_vm(opts)
 		core.setenv("KCHAOS_VM_OUTPUT", path)
 	end
 	local cmd = { runner }
+	-- The prompt in the guest needs the terminal: the guest's serial line carries keys,
+	-- but not the end of piped input.
+	if opts.interactive or prompt_wanted(opts) then
+		if not core.isatty(0) then
+			return usage_error("--vm opens the prompt only at a terminal; to run piped "
+				.. "statements in the guest, put them in a script: kchaos-lua --vm script.lua")
+		end
+		cmd[#cmd + 1] = "--interactive"
+	end
 	local kernel = opts.vm_kernel or os.getenv("KCHAOS_VM_KERNEL")
 	if kernel and kernel ~= "" then
 		cmd[#cmd + 1] = "--kernel"
@@ -345,9 +360,7 @@ function M.run(opts)
 	if opts.list then return list(opts) end
 	local bad = check_values(opts)
 	if bad then return usage_error(bad) end
-	if #opts.rest == 0 and not opts.chunks and not opts.kernelchaos and not opts.inject then
-		opts.interactive = true
-	end
+	if prompt_wanted(opts) then opts.interactive = true end
 	return run_script(opts)
 end
 

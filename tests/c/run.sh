@@ -164,6 +164,12 @@ expect "a gfp filter with __GFP_NOFAIL and no nofail warns that it matches nothi
 	"never failed without nofail = true: the rule matches nothing" \
 	$K -d -e 'kchaos.slab{ comm = "kc-none", gfp = "GFP_KERNEL|__GFP_NOFAIL" }'
 
+expect "--vm with piped input and nothing to run says the prompt needs a terminal" 2 \
+	"--vm opens the prompt only at a terminal" sh -c "echo 1 | $K --vm"
+expect "r:set retunes a function rule, whose retval is kept" 0 "times 2" \
+	$K -d -e 'local r = kchaos.func("__x64_sys_mkdir", { retval = "EPERM", times = 1, comm = "kc-none" })
+		r:set{ times = 2 } print("times " .. r.live.times)'
+
 # A bio rule on a device that does not exist (yet) warns, naming the line.
 expect "a bio rule on an absent device warns" 0 \
 	"warning: (command line):1: rule #1: no block device 4095:1048575 exists now" \
