@@ -25,7 +25,11 @@ local function show(v, null)
 	if type(v) == "number" then
 		if v ~= v then return "NaN" end
 		if v % 1 == 0 and math.abs(v) < 2 ^ 53 then return ("%d"):format(v) end
-		return ("%.17g"):format(v)
+		-- The shortest form that reads back as v: 0.3, not 0.29999999999999999.
+		for digits = 15, 17 do
+			local s = ("%." .. digits .. "g"):format(v)
+			if tonumber(s) == v then return s end
+		end
 	end
 	if type(v) == "table" then
 		return (next(v) == nil or type(next(v)) == "string") and "a mapping" or "a list"
