@@ -24,7 +24,7 @@ local S = {
 	t0 = nil,		-- when the main chunk's rules were armed (kchaos.at counts from it)
 	on_start = {},		-- functions _start calls once the rules are armed
 	tasks = {},		-- running tasks (coroutines), by coroutine
-	procs = {},		-- workloads made by kchaos.spawn, by pid
+	procs = {},		-- workloads (kchaos.spawn's and the -c command), by pid
 	proc_list = {},		-- the same, in the order they were made
 	scenarios = {},		-- every scenario, in the order they were made
 }

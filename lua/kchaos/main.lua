@@ -233,13 +233,12 @@ local function run_script(opts)
 		if not timeout_ns then error(err, 0) end
 	end
 
-	-- -c: the workload is forked now and waits at a gate until the rules are armed.
+	-- -c: the workload is forked now and waits at a gate until the rules are armed; like
+	-- a spawned one, it is stopped with its process group if the run ends first.
 	local workload
 	if opts.command and not opts.dry_run then
-		local pid, err = core.spawn(opts.command, true)
-		if not pid then error("cannot start the workload: " .. err, 0) end
-		workload = pid
-		S.opts.scope_default = { tree = pid }
+		workload = require("kchaos.workload").start(kchaos, opts.command, {}, "-c"):pid()
+		S.opts.scope_default = { tree = workload }
 	elseif opts.command then
 		S.opts.scope_default = { tree = 1 }
 	end
@@ -295,7 +294,6 @@ local function run_script(opts)
 	local ok, err = pcall(kchaos._commit)
 	if not ok then error(err, 0) end
 	kchaos._start()
-	if workload then core.release(workload) end
 	output.info(("%d rule%s armed"):format(#rules, #rules == 1 and "" or "s"))
 
 	local code

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: GPL-2.0-only
--- kchaos.workload: the processes a script starts with kchaos.spawn. Each leads a process
--- group of its own, so it can be stopped whole; one made before the rules are armed waits
+-- kchaos.workload: the processes a script starts with kchaos.spawn, and the command of -c.
+-- Each leads a process group of its own, so it can be stopped whole; one made before the rules are armed waits
 -- at a gate until they are; its exit status, its signal and (with capture) its output are
 -- kept. Waiting yields inside a task and turns the event loop in place outside one (the
 -- loop is kchaos._loop, from init.lua). parse and check_command are pure.
@@ -135,11 +135,18 @@ M.Proc = Proc
 
 -- Starts a workload; see kchaos.spawn. `where` is the script line that asked.
 function M.spawn(K, cmd, opts, where)
-	local S = K._state
 	local command, options = M.parse(cmd, opts)
 	if not command then error(("%s: spawn: %s"):format(where, options), 0) end
 	local ok, err = M.check_command(command, { stat = core().stat, path = os.getenv("PATH") })
 	if not ok then error(("%s: spawn: %s"):format(where, err), 0) end
+	return M.start(K, command, options, where)
+end
+
+-- Starts a command M.parse accepted, unchecked (the -c command of the command line goes
+-- here: a missing program is the shell's status 127, as under sh -c). `where` names who
+-- asked, in messages.
+function M.start(K, command, options, where)
+	local S = K._state
 
 	-- Held at the gate until the rules are armed, or until p:start() with start = false.
 	local gated = not S.started or options.start == false

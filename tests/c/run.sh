@@ -92,6 +92,42 @@ expect "SIGINT ends the wait for a FIFO script's writer" 130 "kchaos-lua: error:
 expect "a FIFO script is read once, with its writer" 0 "from a FIFO" \
 	timeout -s KILL 10 sh -c 'echo "print(\"from a \" .. \"FIFO\")" >"$1" & "$0" "$1"' "$K" "$fifo"
 rm -f "$fifo"
+# The -c workload, when the run ends before it: its process group is stopped and reaped,
+# and the status is the run's. No rule is armed, so this runs on any host. The signal goes
+# once the workload runs (or after 5s); timeout guards the rest.
+# gone PATTERN: no process has PATTERN in its command line (the shell's rest leaves too).
+gone() {
+	! pgrep -f -- "$1" >/dev/null || { echo "still running: $1" >>"$out"; return 1; }
+}
+# shellcheck disable=SC2016 # the inner sh expands these
+signal_running='"$0" -c "sleep $1" -e "x = 1" & p=$! i=0
+while [ $i -lt 50 ] && ! pgrep -f "^sleep $1" >/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -"$2" $p
+wait $p'
+expect "-c: the workload is stopped at the --timeout, and the status is 0" 0 "timeout reached" \
+	timeout -s KILL 15 $K -v -c 'sleep 33.4711; echo unreached' --timeout 0.5s -e 'x = 1'
+gone "sleep 33.4711" && ok "-c: no process of the workload is left after the --timeout" ||
+	not_ok "-c: no process of the workload is left after the --timeout"
+expect_no "-c: the workload is stopped on SIGTERM, and the status is 143" 143 "error" \
+	timeout -s KILL 15 sh -c "$signal_running" "$K" 33.4712 TERM
+gone "sleep 33.4712" && ok "-c: no process of the workload is left after SIGTERM" ||
+	not_ok "-c: no process of the workload is left after SIGTERM"
+expect_no "-c: the workload is stopped on SIGINT, and the status is 130" 130 "error" \
+	timeout -s KILL 15 sh -c "$signal_running" "$K" 33.4713 INT
+gone "sleep 33.4713" && ok "-c: no process of the workload is left after SIGINT" ||
+	not_ok "-c: no process of the workload is left after SIGINT"
+expect_no "-c: kchaos.stop(code) before the workload ends gives code" 5 "error" \
+	timeout -s KILL 15 $K -c 'sleep 33.4714' -e 'kchaos.after(0.2, function() kchaos.stop(5) end)'
+gone "sleep 33.4714" && ok "-c: no process of the workload is left after kchaos.stop" ||
+	not_ok "-c: no process of the workload is left after kchaos.stop"
+expect "-c: the status is the command's when it ends the run" 7 "seven" \
+	timeout -s KILL 15 $K -c 'echo seven; exit 7' --timeout 10s -e 'x = 1'
+expect "-f json lists the -c workload stopped at the --timeout" 0 \
+	'"signal":"SIGTERM"' \
+	timeout -s KILL 15 $K -f json -c 'sleep 33.4715' --timeout 0.5s -e 'x = 1'
 expect "arguments reach the script as arg" 0 "args: a b 2" \
 	$K -e 'x = 1' tests/c/scripts/args.lua a b
 expect "--version" 0 "kchaos-lua 0.1.0" $K --version
