@@ -289,7 +289,7 @@ local function run_script(opts)
 	if #rules == 0 and not workload and not opts.interactive and #S.scenarios == 0
 		and not kchaos._pending() then
 		output.info("no rules declared")
-		return 0
+		return S.stopped or 0
 	end
 	local ok, err = pcall(kchaos._commit)
 	if not ok then error(err, 0) end

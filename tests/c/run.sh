@@ -128,6 +128,10 @@ expect "-c: the status is the command's when it ends the run" 7 "seven" \
 expect "-f json lists the -c workload stopped at the --timeout" 0 \
 	'"signal":"SIGTERM"' \
 	timeout -s KILL 15 $K -f json -c 'sleep 33.4715' --timeout 0.5s -e 'x = 1'
+expect_no "kchaos.stop(code) in a main chunk that leaves nothing pending gives code" 9 "error" \
+	$K -e 'kchaos.stop(9)'
+expect_no "kchaos.stop(code) with a timer pending gives code" 9 "error" \
+	$K -e 'kchaos.after(10, function() end) kchaos.stop(9)'
 expect "arguments reach the script as arg" 0 "args: a b 2" \
 	$K -e 'x = 1' tests/c/scripts/args.lua a b
 expect "--version" 0 "kchaos-lua 0.1.0" $K --version
