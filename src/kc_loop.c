@@ -475,6 +475,15 @@ static int l_dropped(lua_State *L)
 	return 1;
 }
 
+/* core.signal() -> the number of the signal that ends the run, or nil */
+static int l_signal(lua_State *L)
+{
+	if (!got_signal)
+		return 0;
+	lua_pushinteger(L, got_signal);
+	return 1;
+}
+
 /* core.clear_interrupt() -> true when the signal that arrived was SIGINT, now forgotten. */
 static int l_clear_interrupt(lua_State *L)
 {
@@ -623,6 +632,7 @@ static const luaL_Reg loop_funcs[] = {
 	{ "sleep", l_sleep },
 	{ "read_file", l_read_file },
 	{ "close", l_close },
+	{ "signal", l_signal },
 	{ "clear_interrupt", l_clear_interrupt },
 	{ "dropped", l_dropped },
 	{ NULL, NULL },

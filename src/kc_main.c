@@ -11,7 +11,6 @@
 #include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,10 +449,9 @@ int main(int argc, char **argv)
 		}
 		code = 1;
 	}
-	if (kc_loop_signal() == SIGINT)
-		code = 130;
-	else if (kc_loop_signal() == SIGTERM)
-		code = 143;
+	/* A signal that ends the run gives its status, 128 plus its number, wherever it came. */
+	if (kc_loop_signal())
+		code = 128 + kc_loop_signal();
 
 	/* Teardown: workloads, then every probe and program, then the state. */
 	kc_loop_kill_children();

@@ -743,7 +743,7 @@ function kchaos._run(opts)
 		if deadline then wait = math.min(wait, math.max(0, math.ceil((deadline - now) / 1e6))) end
 		local sig = step(wait)
 		now = core.now()
-		if sig then code = sig:match("[Ii]nterrupt") and 130 or 143; break end
+		if sig then code = 128 + core.signal(); break end
 		local ex = workload and S.exited[workload]
 		if ex then
 			output.info(("workload exited with status %d"):format(ex.code or 0))

@@ -302,16 +302,14 @@ local function run_script(opts)
 		code = run { workload = workload, timeout_ns = timeout_ns }
 	end, kchaos._failure)
 	-- A signal that came while Lua ran ends the run as an error; the loop still has it.
-	local sig
-	if not ok then
-		local sok, s = pcall(kchaos._loop.step, 0)
-		sig = sok and s or nil
-		if sig then code = sig:match("[Ii]nterrupt") and 130 or 143 end
-	end
+	-- Whichever way it came, the status is 128 plus its number.
+	if not ok then pcall(kchaos._loop.step, 0) end
+	local sig = core.signal()
+	if sig then code = 128 + sig end
 	local failed = not ok and not sig
 	-- Scenarios and workloads end before the report; an error makes the status 1.
-	kchaos._finish(failed and "failed" or (code == 130 or code == 143) and "interrupted"
-		or "stopped", failed and err.msg or nil)
+	kchaos._finish(failed and "failed" or sig and "interrupted" or "stopped",
+		failed and err.msg or nil)
 	local extra = { status = failed and 1 or code }
 	require("kchaos.report").finish(kchaos, extra)
 	output.summary(kchaos.rules(), extra)

@@ -502,8 +502,6 @@ end
 
 -- The session ------------------------------------------------------------------------------
 
-local SIGNAL_CODES = { Interrupt = 130, Terminated = 143, Hangup = 129 }
-
 -- Runs the prompt until Ctrl-D, .exit, kchaos.stop(), the timeout or a signal; then
 -- disarms every rule and returns the exit status. opts: workload, timeout_ns.
 function M.run(opts)
@@ -565,7 +563,7 @@ function M.run(opts)
 			return
 		elseif sig then
 			input.cancel()
-			code = SIGNAL_CODES[sig] or 1
+			code = 128 + (core.signal() or 0)
 			return
 		end
 		local ex = opts.workload and S.exited[opts.workload]

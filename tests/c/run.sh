@@ -88,6 +88,8 @@ expect "SIGTERM ends the wait for a FIFO script's writer" 143 "kchaos-lua: error
 	timeout -s KILL 10 sh -c "$signal_waiting" "$K" "$fifo" TERM
 expect "SIGINT ends the wait for a FIFO script's writer" 130 "kchaos-lua: error: interrupted" \
 	timeout -s KILL 10 sh -c "$signal_waiting" "$K" "$fifo" INT
+expect "SIGHUP ends the wait for a FIFO script's writer with status 129" 129 \
+	"kchaos-lua: error: Hangup" timeout -s KILL 10 sh -c "$signal_waiting" "$K" "$fifo" HUP
 # shellcheck disable=SC2016 # the inner sh expands these
 expect "a FIFO script is read once, with its writer" 0 "from a FIFO" \
 	timeout -s KILL 10 sh -c 'echo "print(\"from a \" .. \"FIFO\")" >"$1" & "$0" "$1"' "$K" "$fifo"
@@ -119,6 +121,10 @@ expect_no "-c: the workload is stopped on SIGINT, and the status is 130" 130 "er
 	timeout -s KILL 15 sh -c "$signal_running" "$K" 33.4713 INT
 gone "sleep 33.4713" && ok "-c: no process of the workload is left after SIGINT" ||
 	not_ok "-c: no process of the workload is left after SIGINT"
+expect_no "-c: the workload is stopped on SIGHUP, and the status is 129" 129 "error" \
+	timeout -s KILL 15 sh -c "$signal_running" "$K" 33.4716 HUP
+gone "sleep 33.4716" && ok "-c: no process of the workload is left after SIGHUP" ||
+	not_ok "-c: no process of the workload is left after SIGHUP"
 expect_no "-c: kchaos.stop(code) before the workload ends gives code" 5 "error" \
 	timeout -s KILL 15 $K -c 'sleep 33.4714' -e 'kchaos.after(0.2, function() kchaos.stop(5) end)'
 gone "sleep 33.4714" && ok "-c: no process of the workload is left after kchaos.stop" ||
