@@ -74,6 +74,9 @@ static void on_signal(int sig)
 {
 	int saved = errno;
 
+	/* A broken pipe signals again at every write: the first one is the one that counts. */
+	if (sig == SIGPIPE && got_signal)
+		sig = SIGCHLD;
 	if (sig != SIGCHLD) {
 		/*
 		 * A second signal before the first was seen: the process is held up in C (a
@@ -119,7 +122,7 @@ static void set_interruptible(int on)
 int kc_loop_init(lua_State *L)
 {
 	struct sigaction sa;
-	const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGCHLD };
+	const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD };
 
 	hook_state = L;
 	if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
@@ -301,6 +304,7 @@ static void child_exec(const struct child_setup *cs, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

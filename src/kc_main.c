@@ -11,6 +11,7 @@
 #include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,6 +406,9 @@ static int finish_output(int code)
 {
 	int err = 0;
 
+	/* The reader went away (SIGPIPE): the status says so, as when the signal kills. */
+	if (kc_loop_signal() == SIGPIPE)
+		return code;
 	errno = 0;
 	if (fflush(stdout) != 0)
 		err = errno ? errno : EIO;
@@ -441,7 +445,9 @@ int main(int argc, char **argv)
 	} else {
 		const char *msg = lua_tostring(L, -1);
 
-		kc_err("%s", msg ? msg : "(no message)");
+		/* A broken pipe's error is said by the status alone, as when the signal kills. */
+		if (kc_loop_signal() != SIGPIPE)
+			kc_err("%s", msg ? msg : "(no message)");
 		if (kc_log_get_level() >= KC_LOG_INFO) {
 			lua_getfield(L, LUA_REGISTRYINDEX, "kchaos.last_traceback");
 			if (lua_isstring(L, -1))

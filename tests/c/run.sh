@@ -125,6 +125,18 @@ expect_no "-c: the workload is stopped on SIGHUP, and the status is 129" 129 "er
 	timeout -s KILL 15 sh -c "$signal_running" "$K" 33.4716 HUP
 gone "sleep 33.4716" && ok "-c: no process of the workload is left after SIGHUP" ||
 	not_ok "-c: no process of the workload is left after SIGHUP"
+expect_no "-c: the workload is stopped on SIGPIPE, and the status is 141" 141 "error" \
+	timeout -s KILL 15 sh -c "$signal_running" "$K" 33.4717 PIPE
+gone "sleep 33.4717" && ok "-c: no process of the workload is left after SIGPIPE" ||
+	not_ok "-c: no process of the workload is left after SIGPIPE"
+# shellcheck disable=SC2016 # the inner sh expands these
+timeout -s KILL 15 sh -c '("$0" -e "for i = 1, 1e6 do print(i) end"; echo "status $?" >&2) |
+	head -n 1 >/dev/null' "$K" >"$out" 2>&1
+if [ "$(cat "$out")" = "status 141" ]; then
+	ok "output to a reader that went away ends the run with status 141 and no message"
+else
+	not_ok "output to a reader that went away ends the run with status 141 and no message"
+fi
 expect_no "-c: kchaos.stop(code) before the workload ends gives code" 5 "error" \
 	timeout -s KILL 15 $K -c 'sleep 33.4714' -e 'kchaos.after(0.2, function() kchaos.stop(5) end)'
 gone "sleep 33.4714" && ok "-c: no process of the workload is left after kchaos.stop" ||
