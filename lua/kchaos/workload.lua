@@ -2,8 +2,9 @@
 -- kchaos.workload: the processes a script starts with kchaos.spawn, and the command of -c.
 -- Each leads a process group of its own, so it can be stopped whole; one made before the
 -- rules are armed waits at a gate until they are; its exit status, its signal and (with
--- capture) its output are kept. Waiting yields inside a task and turns the event loop in place outside one (the
--- loop is kchaos._loop, from init.lua). parse and check_command are pure.
+-- capture) its output are kept. Waiting yields inside a task and turns the event loop in
+-- place outside one (the loop is kchaos._loop, from init.lua). parse and check_command
+-- are pure.
 local util = require "kchaos.util"
 
 local M = {}
